@@ -1,0 +1,159 @@
+"""Writes to the organisation tree and to staff accounts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from .models import Unit, Village, VillageChange, VillageKind
+
+URBAN_RURAL_CODES = {"111", "112", "121", "122", "123", "210", "220"}
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"新增{self.created}个，更新{self.updated}个，未变{self.unchanged}个，错误{len(self.errors)}行"
+
+
+@dataclass
+class VillageRow:
+    line: int
+    code: str
+    name: str
+    urban_rural_code: str
+    merged_into: str = ""
+
+
+def parse_village_csv(text: str) -> tuple[list[VillageRow], list[tuple[int, str]]]:
+    """Parse the national code list: 12-digit code, name, urban-rural class[, merged-into code]."""
+    rows: list[VillageRow] = []
+    errors: list[tuple[int, str]] = []
+    for line_no, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
+        cells = [c.strip() for c in cells]
+        if not any(cells):
+            continue
+        if line_no == 1 and not cells[0].isdigit():
+            continue  # header
+        if len(cells) < 3:
+            errors.append((line_no, "列数不足：应为 代码,名称,城乡分类代码"))
+            continue
+        code, name, klass = cells[0], cells[1], cells[2]
+        merged = cells[3] if len(cells) > 3 else ""
+        problem = _village_row_problem(code, name, klass, merged)
+        if problem:
+            errors.append((line_no, problem))
+            continue
+        rows.append(VillageRow(line_no, code, name, klass, merged))
+    return rows, errors
+
+
+def _village_row_problem(code: str, name: str, klass: str, merged: str) -> str:
+    if len(code) != 12 or not code.isdigit():
+        return f"代码“{code}”不是12位数字"
+    if not name:
+        return "名称为空"
+    if klass not in URBAN_RURAL_CODES:
+        return f"城乡分类代码“{klass}”无效"
+    if merged and (len(merged) != 12 or not merged.isdigit()):
+        return f"并入代码“{merged}”不是12位数字"
+    return ""
+
+
+def village_kind_for(name: str) -> str:
+    return (
+        VillageKind.COMMUNITY
+        if name.endswith(("社区", "居委会", "居民委员会"))
+        else VillageKind.VILLAGE
+    )
+
+
+@transaction.atomic
+def import_villages(rows: Iterable[VillageRow], *, source: str) -> ImportReport:
+    """Create or update villages by code; renames and merges are recorded, never deleted."""
+    report = ImportReport()
+    units = {u.code: u for u in Unit.objects.approval_units()}
+    pending_merges: list[tuple[VillageRow, Village]] = []
+    for row in rows:
+        unit = units.get(row.code[:9])
+        if unit is None:
+            report.errors.append(
+                (row.line, f"代码前9位“{row.code[:9]}”不属于磴口县任何苏木镇或农场公司")
+            )
+            continue
+        village, outcome = _upsert_village(row, unit, source)
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        if row.merged_into:
+            pending_merges.append((row, village))
+    for row, village in pending_merges:
+        _merge(village, row, source, report)
+    return report
+
+
+def _upsert_village(row: VillageRow, unit: Unit, source: str) -> tuple[Village, str]:
+    village = Village.objects.filter(code=row.code).first()
+    if village is None:
+        village = Village.objects.create(
+            code=row.code,
+            name=row.name,
+            kind=village_kind_for(row.name),
+            urban_rural_code=row.urban_rural_code,
+            unit=unit,
+        )
+        VillageChange.objects.create(
+            village=village, kind=VillageChange.Kind.CREATED, new_value=row.name, source=source
+        )
+        return village, "created"
+    changed = False
+    if village.name != row.name:
+        VillageChange.objects.create(
+            village=village,
+            kind=VillageChange.Kind.RENAMED,
+            old_value=village.name,
+            new_value=row.name,
+            source=source,
+        )
+        village.name = row.name
+        changed = True
+    if village.urban_rural_code != row.urban_rural_code:
+        VillageChange.objects.create(
+            village=village,
+            kind=VillageChange.Kind.RECLASSIFIED,
+            old_value=village.urban_rural_code,
+            new_value=row.urban_rural_code,
+            source=source,
+        )
+        village.urban_rural_code = row.urban_rural_code
+        changed = True
+    if changed:
+        village.save(update_fields=["name", "urban_rural_code"])
+        return village, "updated"
+    return village, "unchanged"
+
+
+def _merge(village: Village, row: VillageRow, source: str, report: ImportReport) -> None:
+    target = Village.objects.filter(code=row.merged_into).first()
+    if target is None or target.pk == village.pk:
+        report.errors.append((row.line, f"并入代码“{row.merged_into}”找不到对应的嘎查村/社区"))
+        return
+    if village.merged_into_id == target.pk:
+        return
+    village.merged_into = target
+    village.is_active = False
+    village.save(update_fields=["merged_into", "is_active"])
+    VillageChange.objects.create(
+        village=village,
+        kind=VillageChange.Kind.MERGED,
+        old_value=village.name,
+        new_value=target.name,
+        source=source,
+    )

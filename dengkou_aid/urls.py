@@ -1,0 +1,31 @@
+"""URL map: pages per app, the API under /api/, public pages under /public/."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from accounts.api import ObtainTokenView, RevokeTokenView
+
+from .home import home
+
+admin.site.site_header = "磴口县社会救助审核确认系统 · 管理后台"
+admin.site.site_title = "磴口县社会救助"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="home", permanent=False)),
+    path("home/", home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("api/auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("api/auth/logout/", RevokeTokenView.as_view(), name="api-logout"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]
+
+if settings.DEBUG:
+    from django.views.static import serve
+
+    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
