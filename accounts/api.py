@@ -114,3 +114,21 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.NotAuthenticated):
         return Response({"detail": "请先登录。"}, status=status.HTTP_401_UNAUTHORIZED)
     return drf_exception_handler(exc, context)
+
+
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    full_name = serializers.CharField()
+    unit = serializers.CharField(source="unit.name", allow_null=True)
+    village = serializers.CharField(source="village.name", allow_null=True)
+    roles = serializers.ListField(child=serializers.CharField(), source="role_labels")
+
+
+class MeView(APIView):
+    """Who the token belongs to: name, unit, village and roles."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        return Response(MeSerializer(request.user).data)

@@ -27,9 +27,9 @@ def lockout_response(
         from django.http import JsonResponse
 
         return JsonResponse({"detail": message}, status=403)
-    form = SignInForm(request)
-    form.add_error(None, message)
-    return render(request, "accounts/login.html", {"form": form}, status=403)
+    return render(
+        request, "accounts/login.html", {"form": SignInForm(request), "locked": message}, status=403
+    )
 
 
 def sign_in(request: HttpRequest) -> HttpResponse:

@@ -1,0 +1,170 @@
+"""Primitives every case service uses: lock the case, check its version, write the timeline,
+sign, and void signatures after a change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from accounts.models import User
+from dengkou_aid.errors import Conflict
+
+from .models import Case, CaseEvent, Signature, SignatureVoid, State
+
+
+@contextmanager
+def locked_case(case_id: int, *, expected_version: int | None = None) -> Iterator[Case]:
+    """Open a transaction holding the case's row lock; 409 if the caller saw an older version.
+
+    Two clerks acting at once: the second waits for the lock, then finds the case moved on.
+    """
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case_id)
+        if expected_version is not None and case.version != expected_version:
+            raise Conflict("该案件已被他人修改，请刷新后重试。", field="version")
+        yield case
+
+
+def require_transition(case: Case, method_name: str) -> None:
+    """Refuse a transition the case's state does not allow, naming the current state (409)."""
+    method = getattr(case, method_name)
+    if not can_proceed(method, check_conditions=False):
+        raise Conflict(
+            f"案件当前状态为“{case.get_state_display()}”，不能办理此操作。",
+            field="state",
+        )
+
+
+def save_transition(case: Case, *fields: str) -> None:
+    """Save a case after a transition, bumping its version for optimistic checks."""
+    case.version += 1
+    case.save(update_fields=["state", "version", "updated_at", *fields])
+
+
+def record_event(
+    case: Case,
+    *,
+    action: str,
+    label: str,
+    actor: User | None,
+    role: str = "",
+    from_state: str = "",
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """Append one entry to the case's timeline (the caller holds the case lock)."""
+    last = case.events.aggregate(m=Max("seq"))["m"] or 0
+    return CaseEvent.objects.create(
+        case=case,
+        seq=last + 1,
+        action=action,
+        label=label,
+        from_state=from_state,
+        to_state=case.state,
+        actor=actor,
+        actor_role=role,
+        actor_unit=getattr(actor, "unit", None),
+        note=note,
+        data=json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder)),
+    )
+
+
+def snapshot(case: Case) -> dict[str, Any]:
+    """What a signer is shown and signs: the case's decisive facts."""
+    assessment = case.assessments.order_by("-id").first()
+    members = list(case.household.members.active().order_by("id").values_list("id", "name"))
+    return json.loads(
+        json.dumps(
+            {
+                "case": case.number,
+                "kind": case.kind,
+                "state": case.state,
+                "outcome": case.outcome,
+                "monthly_amount": case.monthly_amount,
+                "care_tier": case.care_tier,
+                "assessment": assessment.pk if assessment else None,
+                "members": members,
+                "version": case.version,
+            },
+            cls=DjangoJSONEncoder,
+            sort_keys=True,
+        )
+    )
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    return hashlib.sha256(
+        json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+def sign(
+    case: Case, *, step: str, signer: User, role: str, opinion: str = "", text: str = ""
+) -> Signature:
+    """Record a signature over the case as the signer sees it now."""
+    content = snapshot(case)
+    return Signature.objects.create(
+        case=case,
+        step=step,
+        signer=signer,
+        signer_name=signer.full_name or signer.username,
+        role=role,
+        unit=signer.unit,
+        opinion=opinion,
+        text=text,
+        content=content,
+        content_hash=content_hash(content),
+    )
+
+
+def valid_signatures(case: Case, *steps: str):
+    qs = case.signatures.filter(void__isnull=True)
+    return qs.filter(step__in=steps) if steps else qs
+
+
+def void_signatures(case: Case, *, steps: tuple[str, ...], reason: str) -> int:
+    """Void the still-valid signatures of the given steps: the case changed after them."""
+    voided = 0
+    for signature in valid_signatures(case, *steps):
+        SignatureVoid.objects.create(signature=signature, reason=reason, at=timezone.now())
+        voided += 1
+    return voided
+
+
+def next_case_number(unit_code: str, year: int) -> str:
+    """Per-unit, per-year case number; called inside the creating transaction."""
+    prefix = f"{unit_code}-{year}-"
+    last = (
+        Case.objects.select_for_update()
+        .filter(number__startswith=prefix)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{seq:05d}"
+
+
+__all__ = [
+    "State",
+    "content_hash",
+    "locked_case",
+    "next_case_number",
+    "record_event",
+    "require_transition",
+    "save_transition",
+    "sign",
+    "snapshot",
+    "valid_signatures",
+    "void_signatures",
+]

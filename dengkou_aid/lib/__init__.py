@@ -1,0 +1,1 @@
+"""Domain-free tools shared by every app; nothing here imports a project app."""
