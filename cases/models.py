@@ -881,3 +881,197 @@ class CaseFile(ImmutableModel):
         verbose_name = "案件附件"
         verbose_name_plural = "案件附件"
         ordering = ["uploaded_at", "id"]
+
+
+# --- Documents, archives, handover, retention, service guides -------------------------
+
+
+class DocType(models.TextChoices):
+    CONSENT_FORM = "consent_form", "社会救助诚信声明及家庭经济状况核对授权书"
+    VERIFICATION_LETTER = "verification_letter", "家庭经济状况核对委托函"
+    HOME_VISIT = "home_visit", "入户调查记录表"
+    INCOME_SHEET = "income_sheet", "家庭收入核算表"
+    PUBLICITY_NOTICE = "publicity_notice", "审核确认公示"
+    APPROVAL_DECISION = "approval_decision", "批准决定书"
+    REJECTION_NOTICE = "rejection_notice", "不予保障告知书"
+    ADJUSTMENT_NOTICE = "adjustment_notice", "调整(停发)告知书"
+
+
+class DocumentSequence(models.Model):
+    """The last number issued per unit, document type and year; locked while a number is taken."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    doc_type = models.CharField(max_length=30, choices=DocType.choices)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "文书编号序列"
+        verbose_name_plural = "文书编号序列"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "doc_type", "year"], name="unique_document_sequence"
+            )
+        ]
+
+
+class Document(ImmutableModel):
+    """An issued, numbered document; the stored PDF is the document. A reissue is a new row."""
+
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
+    unit = models.ForeignKey(Unit, verbose_name="出具单位", on_delete=models.PROTECT, related_name="+")
+    doc_type = models.CharField("文书类别", max_length=30, choices=DocType.choices)
+    year = models.PositiveSmallIntegerField("年度")
+    seq = models.PositiveIntegerField("序号")
+    number = models.CharField("文号", max_length=80, unique=True)
+    file = models.FileField("文件", upload_to="documents/%Y/")
+    sha256 = models.CharField(max_length=64)
+    generated_at = models.DateTimeField("出具时间", default=timezone.now)
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="出具人", on_delete=models.PROTECT, related_name="+"
+    )
+    replaces = models.ForeignKey(
+        "self",
+        verbose_name="替代文书",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+    )
+    reason = models.CharField("重新出具理由", max_length=300, blank=True)
+    context = models.JSONField("出具时内容", default=dict)
+
+    class Meta:
+        verbose_name = "文书"
+        verbose_name_plural = "文书"
+        ordering = ["generated_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "doc_type", "year", "seq"], name="unique_document_seq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_doc_type_display()} {self.number}"
+
+
+class RetentionRule(models.Model):
+    """How many years a closed case's archive is kept, per kind; set by the county."""
+
+    kind = models.CharField("救助类别", max_length=20, choices=Kind.choices, unique=True)
+    years = models.PositiveSmallIntegerField("保管期限（年）", validators=[MinValueValidator(1)])
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "档案保管期限"
+        verbose_name_plural = "档案保管期限"
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.years}年"
+
+
+class ArchiveDestruction(ImmutableModel):
+    """A signed decision to destroy an expired archive; the system itself destroys nothing."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="destruction")
+    expired_on = models.DateField("保管期满日期")
+    reason = models.TextField("销毁理由及依据")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signer_name = models.CharField("签署人", max_length=50)
+    role = models.CharField("岗位", max_length=30)
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField("签署时间", default=timezone.now)
+    content_hash = models.CharField("所签内容摘要(SHA-256)", max_length=64)
+
+    class Meta:
+        verbose_name = "档案销毁记录"
+        verbose_name_plural = "档案销毁记录"
+        ordering = ["signed_at", "id"]
+
+
+class Handover(models.Model):
+    """An archive handover (档案移交) between handlers; complete once all three parties signed."""
+
+    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="+")
+    from_handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="移交人", on_delete=models.PROTECT, related_name="+"
+    )
+    to_handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.PROTECT, related_name="+"
+    )
+    cases = models.ManyToManyField(Case, verbose_name="移交案件档案", related_name="handovers")
+    note = models.TextField("移交说明", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    completed_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "档案移交"
+        verbose_name_plural = "档案移交"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"档案移交#{self.pk}"
+
+
+class HandoverParty(models.TextChoices):
+    FROM_HANDLER = "from_handler", "移交人"
+    TO_HANDLER = "to_handler", "接收人"
+    LEADER = "leader", "监交人（直接责任人）"
+
+
+class HandoverSignature(ImmutableModel):
+    """One party's signature on a handover, over the list of cases as shown."""
+
+    handover = models.ForeignKey(Handover, on_delete=models.PROTECT, related_name="signatures")
+    party = models.CharField("签署方", max_length=20, choices=HandoverParty.choices)
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signer_name = models.CharField("签署人", max_length=50)
+    role = models.CharField("岗位", max_length=30)
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField("签署时间", default=timezone.now)
+    content_hash = models.CharField("所签内容摘要(SHA-256)", max_length=64)
+
+    class Meta:
+        verbose_name = "档案移交签署"
+        verbose_name_plural = "档案移交签署"
+        ordering = ["signed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["handover", "party"], name="unique_handover_party")
+        ]
+
+
+class ServiceGuide(models.Model):
+    """An approval unit's public service guide for one kind of assistance (seed 七(三))."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="service_guides")
+    kind = models.CharField("救助类别", max_length=20, choices=Kind.choices)
+    conditions = models.TextField("审核确认条件")
+    procedure = models.TextField("办理程序")
+    materials = models.TextField("申报材料")
+    time_limit = models.TextField("承诺时限")
+    contacts = models.TextField("咨询及监督电话")
+    notes = models.TextField("注意事项", blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "办事指南"
+        verbose_name_plural = "办事指南"
+        ordering = ["unit", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "kind"], name="unique_guide_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.get_kind_display()}办事指南"
