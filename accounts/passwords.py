@@ -26,3 +26,19 @@ class CharacterClassValidator:
 
     def get_help_text(self) -> str:
         return f"密码须包含大写字母、小写字母、数字、符号中的至少{self.min_classes}类。"
+
+
+class MinimumLengthValidator:
+    """At least `min_length` characters (Django's message is not translated for every count)."""
+
+    def __init__(self, min_length: int = 10) -> None:
+        self.min_length = min_length
+
+    def validate(self, password: str, user=None) -> None:  # noqa: ANN001
+        if len(password) < self.min_length:
+            raise ValidationError(
+                f"密码太短，至少需要{self.min_length}个字符。", code="password_too_short"
+            )
+
+    def get_help_text(self) -> str:
+        return f"密码至少需要{self.min_length}个字符。"

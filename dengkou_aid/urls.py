@@ -17,6 +17,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="home", permanent=False)),
     path("home/", home, name="home"),
     path("accounts/", include("accounts.urls")),
+    # The admin signs in through the one sign-in page, with its second factor.
+    path("admin/login/", RedirectView.as_view(url="/accounts/login/?next=/admin/", query_string=False)),
     path("admin/", admin.site.urls),
     path("api/auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("api/auth/logout/", RevokeTokenView.as_view(), name="api-logout"),

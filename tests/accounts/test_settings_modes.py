@@ -1,0 +1,80 @@
+"""The one settings module: embedded default, production refusals, check --deploy, compose file."""
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROD_KEYS = {
+    "DJANGO_ENV": "production",
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
+    "DJANGO_ALLOWED_HOSTS": "aid.dengkou.example",
+    "FIELD_ENCRYPTION_KEYS": "ZGV2LW9ubHktZmllbGQta2V5LWRlbmdrb3UtYWlkLTA=",
+    "FIELD_HASH_KEY": secrets.token_hex(16),
+}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FIELD_"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_passes_check_deploy_without_warnings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PROD_KEYS)
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    "missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEYS"]
+)
+def test_production_refuses_to_start_without_its_secrets(missing):
+    env = {k: v for k, v in PROD_KEYS.items() if k != missing}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert missing in result.stderr
+    assert "生产模式缺少必需的环境变量" in result.stderr
+
+
+def test_production_refuses_demo_data():
+    result = manage("seed_demo", env={**PROD_KEYS, "DATABASE_URL": "sqlite:///:memory:"})
+    assert result.returncode != 0
+
+
+def test_embedded_default_is_sqlite_eager_celery_and_shanghai(settings):
+    from django.conf import settings as live
+
+    assert live.TIME_ZONE == "Asia/Shanghai"
+    assert live.LANGUAGE_CODE == "zh-hans"
+    if not os.environ.get("DATABASE_URL"):
+        assert live.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    if not os.environ.get("REDIS_URL"):
+        assert live.CELERY_TASK_ALWAYS_EAGER is True
+
+
+def test_compose_file_is_valid():
+    if shutil.which("docker-compose") is None:
+        from ..conftest import service_missing
+
+        service_missing("docker-compose (Debian package)")
+    env = {
+        **os.environ,
+        "DJANGO_SECRET_KEY": "x",
+        "FIELD_ENCRYPTION_KEYS": "x",
+        "FIELD_HASH_KEY": "x",
+    }
+    result = subprocess.run(
+        ["docker-compose", "config", "-q"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
