@@ -1,1 +1,380 @@
-"""Models of this app."""
+"""The county's supervision records: findings of the system checks and spot checks, the spot-check
+draw, bulletins, rectifications, revocations, complaints and the weights of the yearly assessment.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Unit
+from cases.models import Case, ImmutableModel, Kind, Signature
+from dengkou_aid.lib.crypto import EncryptedCharField
+
+
+class Rule(models.TextChoices):
+    """What a finding is about: one rule of the system checks, or a field spot check."""
+
+    SIGNATURE_ORDER = "signature_order", "签署环节缺失或顺序错误"
+    STAGE_MISSING = "stage_missing", "办理环节缺失"
+    MATERIAL_MISSING = "material_missing", "必需申报材料缺失"
+    DECIDED_LATE = "decided_late", "超期办结且无经批准的延期"
+    AMOUNT_MISMATCH = "amount_mismatch", "救助金额与核算结果不符"
+    DUPLICATE_PERSON = "duplicate_person", "同一身份证号重复享受"
+    AGE_RULE = "age_rule", "救助对象年龄不符合类别条件"
+    PUBLICITY_SHORT = "publicity_short", "公示期不足"
+    SPOT_CHECK = "spot_check", "实地监督核查发现问题"
+    COMPLAINT = "complaint", "信访举报查实问题"
+
+
+SYSTEM_RULES = (
+    Rule.SIGNATURE_ORDER,
+    Rule.STAGE_MISSING,
+    Rule.MATERIAL_MISSING,
+    Rule.DECIDED_LATE,
+    Rule.AMOUNT_MISMATCH,
+    Rule.DUPLICATE_PERSON,
+    Rule.AGE_RULE,
+    Rule.PUBLICITY_SHORT,
+)
+
+
+class Finding(models.Model):
+    """One problem with one case, raised once per (rule, case) while open, closed when fixed."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "未关闭"
+        CLOSED = "closed", "已关闭"
+
+    rule = models.CharField("问题类型", max_length=30, choices=Rule.choices)
+    case = models.ForeignKey(
+        Case,
+        verbose_name="案件",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="findings",
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name="责任单位", on_delete=models.PROTECT, related_name="findings"
+    )
+    evidence = models.JSONField("依据", default=dict)
+    state = models.CharField(
+        "状态", max_length=10, choices=State.choices, default=State.OPEN, db_index=True
+    )
+    first_seen = models.DateTimeField("首次发现", default=timezone.now)
+    last_seen = models.DateTimeField("最近发现", default=timezone.now)
+    closed_at = models.DateTimeField("关闭时间", null=True, blank=True)
+    close_note = models.CharField("关闭说明", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "监督发现问题"
+        verbose_name_plural = "监督发现问题"
+        ordering = ["-first_seen", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "case"],
+                condition=Q(state="open"),
+                name="one_open_finding_per_rule_case",
+            )
+        ]
+        indexes = [models.Index(fields=["unit", "state"]), models.Index(fields=["rule", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_rule_display()} #{self.pk}"
+
+
+class SpotCheckDraw(models.Model):
+    """The recorded draw of a period's field spot-check sample; its seed reproduces it."""
+
+    period_start = models.DateField("抽查期间起")
+    period_end = models.DateField("抽查期间止")
+    seed = models.BigIntegerField("随机种子")
+    drawn_at = models.DateTimeField("抽取时间", default=timezone.now)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="抽取人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    method = models.TextField("抽取方法")
+    parameters = models.JSONField("参数", default=dict)
+    redraw_of = models.ForeignKey(
+        "self",
+        verbose_name="重抽所替代的抽取",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="redraws",
+    )
+    redraw_reason = models.CharField("重抽理由", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "实地抽查抽样"
+        verbose_name_plural = "实地抽查抽样"
+        ordering = ["-period_start", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period_start", "period_end"],
+                condition=Q(redraw_of__isnull=True),
+                name="one_first_draw_per_period",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_start}至{self.period_end}抽样"
+
+
+class CheckItem(models.TextChoices):
+    HOME_VISIT = "home_visit", "入户调查"
+    ARCHIVE = "archive", "档案资料"
+    INCOME = "income", "收入核算"
+    PUBLICITY = "publicity", "审核确认公示"
+
+
+class SpotCheckSample(models.Model):
+    """One drawn case and, once visited, the checker's checklist."""
+
+    draw = models.ForeignKey(SpotCheckDraw, on_delete=models.PROTECT, related_name="samples")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="spot_checks")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField("救助类别", max_length=20, choices=Kind.choices)
+    stratum_size = models.PositiveIntegerField("层内案件数")
+    results = models.JSONField("核查结果", default=dict, help_text="{item: {ok, note}}")
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    checked_at = models.DateTimeField("核查时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "抽查案件"
+        verbose_name_plural = "抽查案件"
+        ordering = ["draw_id", "unit_id", "kind", "case_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["draw", "case"], name="unique_sample_case_per_draw")
+        ]
+
+    @property
+    def problems(self) -> list[str]:
+        return [item for item, result in self.results.items() if not result.get("ok")]
+
+
+class SpotCheckPhoto(ImmutableModel):
+    sample = models.ForeignKey(SpotCheckSample, on_delete=models.PROTECT, related_name="photos")
+    file = models.FileField("照片", upload_to="spot_checks/%Y/%m/")
+    mime = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "抽查照片"
+        verbose_name_plural = "抽查照片"
+
+
+class Bulletin(ImmutableModel):
+    """A bulletin (工作通报) of one period for one unit, or the county summary (no unit)."""
+
+    period_start = models.DateField("通报期间起")
+    period_end = models.DateField("通报期间止")
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name="被通报单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bulletins",
+    )
+    title = models.CharField("标题", max_length=200)
+    figures = models.JSONField("通报数据", default=dict)
+    file = models.FileField("PDF", upload_to="bulletins/%Y/")
+    sha256 = models.CharField(max_length=64)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField("印发时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "工作通报"
+        verbose_name_plural = "工作通报"
+        ordering = ["-period_start", "unit_id", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Rectification(models.Model):
+    """An order to a unit to rectify a finding by a date (限期整改), its answer and the verdict."""
+
+    class State(models.TextChoices):
+        ORDERED = "ordered", "待整改"
+        ANSWERED = "answered", "已反馈"
+        ACCEPTED = "accepted", "已验收"
+
+    finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="rectifications")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="rectifications")
+    instruction = models.TextField("整改要求")
+    due_on = models.DateField("整改期限")
+    state = models.CharField(
+        "状态", max_length=10, choices=State.choices, default=State.ORDERED, db_index=True
+    )
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    ordered_at = models.DateTimeField(default=timezone.now)
+    answer = models.TextField("整改情况", blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    verdict_note = models.TextField("验收意见", blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    history = models.JSONField("往来记录", default=list)
+
+    class Meta:
+        verbose_name = "限期整改"
+        verbose_name_plural = "限期整改"
+        ordering = ["due_on", "id"]
+
+    @property
+    def answered_on_time(self) -> bool | None:
+        if self.answered_at is None:
+            return None
+        return timezone.localdate(self.answered_at) <= self.due_on
+
+
+class Revocation(ImmutableModel):
+    """The county's revocation of a unit's decision (撤销审核确认决定), signed."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="revocations")
+    reason = models.TextField("撤销理由")
+    stop_from = models.DateField("停发月份")
+    signature = models.OneToOneField(Signature, on_delete=models.PROTECT, related_name="+")
+    finding = models.ForeignKey(
+        Finding, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "撤销审核确认决定"
+        verbose_name_plural = "撤销审核确认决定"
+
+
+class Complaint(models.Model):
+    """A petition or report (信访、举报): registered, assigned, investigated, answered, closed."""
+
+    class Channel(models.TextChoices):
+        VISIT = "visit", "来访"
+        LETTER = "letter", "来信"
+        PHONE = "phone", "来电"
+        HOTLINE = "hotline", "12345热线转办"
+        ONLINE = "online", "网上信访"
+        SUPERIOR = "superior", "上级转交"
+
+    class State(models.TextChoices):
+        REGISTERED = "registered", "已登记"
+        ASSIGNED = "assigned", "已交办"
+        INVESTIGATED = "investigated", "已调查"
+        ANSWERED = "answered", "已答复"
+        CLOSED = "closed", "已办结"
+
+    received_on = models.DateField("收到日期")
+    channel = models.CharField("来源方式", max_length=20, choices=Channel.choices)
+    anonymous = models.BooleanField("匿名", default=False)
+    complainant_name = EncryptedCharField("信访人姓名", blank=True, default="")
+    complainant_contact = EncryptedCharField("联系方式", blank=True, default="")
+    subject = models.CharField("事由", max_length=200)
+    content = models.TextField("内容", blank=True)
+    case = models.ForeignKey(
+        Case,
+        verbose_name="涉及案件",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
+    )
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name="涉及单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
+    )
+    state = models.CharField(
+        "状态", max_length=20, choices=State.choices, default=State.REGISTERED, db_index=True
+    )
+    due_on = models.DateField("答复期限")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="承办人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_complaints",
+    )
+    investigation = models.TextField("调查情况", blank=True)
+    substantiated = models.BooleanField("反映问题属实", null=True, blank=True)
+    answer = models.TextField("答复意见", blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    findings = models.ManyToManyField(Finding, blank=True, related_name="complaints")
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    registered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "信访举报"
+        verbose_name_plural = "信访举报"
+        ordering = ["-received_on", "-id"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class AssessmentWeights(models.Model):
+    """The county's weights for the yearly assessment of units; a change is a new row."""
+
+    on_time = models.DecimalField("按期办结率", max_digits=5, decimal_places=2, default=Decimal(40))
+    findings = models.DecimalField(
+        "每案问题数（越少越好）", max_digits=5, decimal_places=2, default=Decimal(20)
+    )
+    rectification = models.DecimalField(
+        "按期整改率", max_digits=5, decimal_places=2, default=Decimal(20)
+    )
+    spot_check = models.DecimalField(
+        "实地抽查合格率", max_digits=5, decimal_places=2, default=Decimal(20)
+    )
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    set_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "年度考核权重"
+        verbose_name_plural = "年度考核权重"
+        ordering = ["-set_at", "-id"]
+
+    @classmethod
+    def current(cls) -> AssessmentWeights:
+        return cls.objects.first() or cls()
+
+    @property
+    def total(self) -> Decimal:
+        return self.on_time + self.findings + self.rectification + self.spot_check

@@ -1,0 +1,541 @@
+"""The county's supervision actions. Each is a keyword-only function that checks its rule,
+writes its records in one transaction and queues notifications after commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import Role, Unit, User
+from accounts.notify import notify, staff_with_role
+from cases.events import locked_case, record_event, require_transition, save_transition, sign
+from cases.models import Case, SignatureStep
+from dengkou_aid.errors import Conflict, DomainError, NotAllowed
+from dengkou_aid.lib.pdf import render_pdf
+from dengkou_aid.lib.uploads import UploadRejected, check_upload
+
+from . import checks, sampling
+from .models import (
+    Bulletin,
+    CheckItem,
+    Complaint,
+    Finding,
+    Rectification,
+    Revocation,
+    Rule,
+    SpotCheckDraw,
+    SpotCheckPhoto,
+    SpotCheckSample,
+)
+
+CHUNK = 1000
+LEADER_ROLES = (Role.FIRST_RESPONSIBLE, Role.DIRECT_RESPONSIBLE)
+
+
+def _require_supervisor(actor: User) -> None:
+    if not (actor.is_county_staff and actor.has_role(Role.COUNTY_SUPERVISOR)):
+        raise NotAllowed("此操作须由县民政局监管人员办理。")
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- System checks -------------------------------------------------------------------------
+
+
+def run_system_checks(
+    *, cases: QuerySet[Case] | None = None, rules: Iterable[str] | None = None
+) -> dict[str, dict[str, int]]:
+    """Raise a finding once per (rule, case) that fires; close the open ones that no longer fire."""
+    cases = cases if cases is not None else Case.objects.all()
+    whole_county = cases.query.where is None or not cases.query.where
+    summary = {}
+    for rule in rules or checks.RULES:
+        hits = {hit.case_id: hit for hit in checks.RULES[rule](cases)}
+        summary[rule] = _apply_hits(rule, hits, cases=None if whole_county else cases)
+    return summary
+
+
+def _apply_hits(
+    rule: str, hits: dict[int, checks.Hit], *, cases: QuerySet[Case] | None
+) -> dict[str, int]:
+    now = timezone.now()
+    open_findings = Finding.objects.filter(rule=rule, state=Finding.State.OPEN)
+    if cases is not None:
+        open_findings = open_findings.filter(case__in=cases)
+    already = dict(open_findings.values_list("case_id", "id"))
+    new = [
+        Finding(rule=rule, case_id=hit.case_id, unit_id=hit.unit_id, evidence=hit.evidence,
+                first_seen=now, last_seen=now)
+        for case_id, hit in hits.items()
+        if case_id not in already
+    ]  # fmt: skip
+    fixed = [finding_id for case_id, finding_id in already.items() if case_id not in hits]
+    seen = [finding_id for case_id, finding_id in already.items() if case_id in hits]
+    with transaction.atomic():
+        Finding.objects.bulk_create(new, batch_size=CHUNK)
+        for ids in _chunks(fixed):
+            Finding.objects.filter(id__in=ids).update(
+                state=Finding.State.CLOSED, closed_at=now, close_note="系统核查未再发现该问题"
+            )
+        for ids in _chunks(seen):
+            Finding.objects.filter(id__in=ids).update(last_seen=now)
+    return {"raised": len(new), "closed": len(fixed), "open": len(hits)}
+
+
+# --- Spot checks ---------------------------------------------------------------------------
+
+
+def draw_spot_check_sample(
+    *,
+    period_start: date,
+    period_end: date,
+    actor: User | None,
+    seed: int | None = None,
+    redraw_reason: str = "",
+) -> SpotCheckDraw:
+    """Draw ≥30% of each unit's decided cases per kind; a period is drawn once unless a
+    county supervisor records why it must be redrawn (the first draw is kept)."""
+    if period_end < period_start:
+        raise DomainError("抽查期间的结束日期不能早于开始日期。", field="period_end")
+    first = SpotCheckDraw.objects.filter(
+        period_start=period_start, period_end=period_end, redraw_of__isnull=True
+    ).first()
+    if first is not None:
+        _refuse_silent_redraw(actor, redraw_reason)
+    seed = seed if seed is not None else secrets.randbelow(2**31)
+    groups = sampling.strata(period_start, period_end)
+    drawn = sampling.draw_ids(groups, seed)
+    with transaction.atomic():
+        draw = SpotCheckDraw.objects.create(
+            period_start=period_start,
+            period_end=period_end,
+            seed=seed,
+            drawn_by=actor,
+            method=sampling.METHOD,
+            parameters={
+                "share": str(sampling.SHARE),
+                "strata": {
+                    f"{u}:{k}": [len(groups[(u, k)]), len(ids)] for (u, k), ids in drawn.items()
+                },
+                "population": sum(len(ids) for ids in groups.values()),
+            },
+            redraw_of=first,
+            redraw_reason=redraw_reason.strip() if first else "",
+        )
+        SpotCheckSample.objects.bulk_create(
+            [
+                SpotCheckSample(
+                    draw=draw,
+                    case_id=case_id,
+                    unit_id=unit_id,
+                    kind=kind,
+                    stratum_size=len(groups[(unit_id, kind)]),
+                )
+                for (unit_id, kind), ids in drawn.items()
+                for case_id in ids
+            ],  # fmt: skip
+            batch_size=CHUNK,
+        )
+    return draw
+
+
+def _refuse_silent_redraw(actor: User | None, reason: str) -> None:
+    if not reason.strip():
+        raise Conflict("本期已抽样，不能重复抽取；如确需重抽，须由县民政局监管人员说明理由。")
+    if actor is None:
+        raise NotAllowed("重新抽样须由县民政局监管人员办理。")
+    _require_supervisor(actor)
+
+
+def previous_month(today: date) -> tuple[date, date]:
+    end = today.replace(day=1) - timedelta(days=1)
+    return end.replace(day=1), end
+
+
+def record_spot_check(
+    *,
+    sample: SpotCheckSample,
+    actor: User,
+    results: dict[str, dict[str, Any]],
+    photos: Iterable[Any] = (),
+) -> SpotCheckSample:
+    """Record a checker's checklist for one sampled case; any problem becomes a finding."""
+    _require_supervisor(actor)
+    missing = [item.label for item in CheckItem if item not in results]
+    if missing:
+        raise DomainError(f"请填写以下核查项目：{'、'.join(missing)}。", field="results")
+    for item, result in results.items():
+        if not result.get("ok") and not (result.get("note") or "").strip():
+            raise DomainError(f"“{CheckItem(item).label}”有问题的，须说明问题。", field=item)
+    checked = []
+    for photo in photos:
+        try:
+            checked.append((photo, *check_upload(photo, allowed=("jpg", "png"))))
+        except UploadRejected as error:
+            raise DomainError(str(error), field="photos") from None
+    with transaction.atomic():
+        sample = SpotCheckSample.objects.select_for_update().get(pk=sample.pk)
+        sample.results = {item: {"ok": bool(r.get("ok")), "note": (r.get("note") or "").strip()}
+                          for item, r in results.items()}  # fmt: skip
+        sample.checked_by = actor
+        sample.checked_at = timezone.now()
+        sample.save(update_fields=["results", "checked_by", "checked_at"])
+        for photo, mime, size, digest in checked:
+            SpotCheckPhoto.objects.create(
+                sample=sample, file=photo, mime=mime, size=size, sha256=digest, uploaded_by=actor
+            )
+        _spot_check_finding(sample)
+    return sample
+
+
+def _spot_check_finding(sample: SpotCheckSample) -> None:
+    problems = {item: result["note"] for item, result in sample.results.items() if not result["ok"]}
+    finding = Finding.objects.filter(
+        rule=Rule.SPOT_CHECK, case_id=sample.case_id, state=Finding.State.OPEN
+    ).first()
+    evidence = {"sample": sample.pk, "draw": sample.draw_id, "problems": problems}
+    if problems and finding is None:
+        Finding.objects.create(
+            rule=Rule.SPOT_CHECK, case_id=sample.case_id, unit_id=sample.unit_id, evidence=evidence
+        )
+    elif problems:
+        finding.evidence, finding.last_seen = evidence, timezone.now()
+        finding.save(update_fields=["evidence", "last_seen"])
+
+
+# --- Rectification ---------------------------------------------------------------------------
+
+
+def order_rectification(
+    *, finding: Finding, actor: User, instruction: str, due_on: date
+) -> Rectification:
+    """Order the finding's unit to rectify by a date (限期整改) and tell its leaders."""
+    _require_supervisor(actor)
+    if not instruction.strip():
+        raise DomainError("请填写整改要求。", field="instruction")
+    if due_on < timezone.localdate():
+        raise DomainError("整改期限不能早于今天。", field="due_on")
+    if finding.rectifications.exclude(state=Rectification.State.ACCEPTED).exists():
+        raise Conflict("该问题已有未验收的整改要求。")
+    rectification = Rectification.objects.create(
+        finding=finding,
+        unit_id=finding.unit_id,
+        instruction=instruction.strip(),
+        due_on=due_on,
+        ordered_by=actor,
+    )
+    _notify_unit(
+        finding.unit_id,
+        key=f"rectification:{rectification.pk}",
+        title=f"限期整改通知：{finding.get_rule_display()}，请于{due_on}前反馈",
+        url=f"/supervision/findings/{finding.pk}/",
+    )
+    return rectification
+
+
+def answer_rectification(
+    *, rectification: Rectification, actor: User, answer: str
+) -> Rectification:
+    """The unit's handler or leader reports what it did."""
+    if actor.unit_id != rectification.unit_id or not actor.has_role(Role.HANDLER, *LEADER_ROLES):
+        raise NotAllowed("整改情况须由被整改单位的经办人或负责人反馈。")
+    if not answer.strip():
+        raise DomainError("请填写整改情况。", field="answer")
+    with transaction.atomic():
+        rectification = Rectification.objects.select_for_update().get(pk=rectification.pk)
+        if rectification.state != Rectification.State.ORDERED:
+            raise Conflict("该整改要求不在待整改状态。")
+        rectification.answer = answer.strip()
+        rectification.answered_by = actor
+        rectification.answered_at = timezone.now()
+        rectification.state = Rectification.State.ANSWERED
+        rectification.history = [*rectification.history, _entry("answer", actor, answer)]
+        rectification.save(
+            update_fields=["answer", "answered_by", "answered_at", "state", "history"]
+        )
+    for supervisor in staff_with_role(Role.COUNTY_SUPERVISOR):
+        notify(supervisor, key=f"rectification:{rectification.pk}:answer:{len(rectification.history)}",
+               title=f"{rectification.unit.name}已反馈整改情况", url=f"/supervision/findings/{rectification.finding_id}/")  # fmt: skip
+    return rectification
+
+
+def decide_rectification(
+    *, rectification: Rectification, actor: User, accept: bool, note: str = "",
+    new_due_on: date | None = None,
+) -> Rectification:  # fmt: skip
+    """The county accepts the answer (closing the finding) or reopens the order."""
+    _require_supervisor(actor)
+    with transaction.atomic():
+        rectification = Rectification.objects.select_for_update().get(pk=rectification.pk)
+        if rectification.state != Rectification.State.ANSWERED or not rectification.answer:
+            raise Conflict("单位尚未反馈整改情况，不能验收或关闭。")
+        if not accept and not note.strip():
+            raise DomainError("退回重新整改须说明理由。", field="note")
+        rectification.decided_by = actor
+        rectification.decided_at = timezone.now()
+        rectification.verdict_note = note.strip()
+        rectification.history = [
+            *rectification.history,
+            _entry("accept" if accept else "reopen", actor, note),
+        ]
+        fields = ["decided_by", "decided_at", "verdict_note", "history", "state"]
+        if accept:
+            rectification.state = Rectification.State.ACCEPTED
+            _close_finding(rectification.finding, note=f"整改已验收：{note}".rstrip("："))
+        else:
+            rectification.state = Rectification.State.ORDERED
+            if new_due_on:
+                rectification.due_on = new_due_on
+                fields.append("due_on")
+        rectification.save(update_fields=fields)
+    if not accept:
+        _notify_unit(
+            rectification.unit_id,
+            key=f"rectification:{rectification.pk}:reopen:{len(rectification.history)}",
+            title=f"整改未通过验收，请重新整改：{note}",
+            url=f"/supervision/findings/{rectification.finding_id}/",
+        )
+    return rectification
+
+
+def _close_finding(finding: Finding, *, note: str) -> None:
+    Finding.objects.filter(pk=finding.pk, state=Finding.State.OPEN).update(
+        state=Finding.State.CLOSED, closed_at=timezone.now(), close_note=note[:300]
+    )
+
+
+def _entry(action: str, actor: User, text: str) -> dict[str, str]:
+    return {"action": action, "by": actor.full_name or actor.username,
+            "at": timezone.now().isoformat(), "text": text.strip()}  # fmt: skip
+
+
+def _notify_unit(unit_id: int, *, key: str, title: str, url: str = "", body: str = "") -> None:
+    leaders = User.objects.filter(
+        is_active=True, unit_id=unit_id, role_grants__role__in=LEADER_ROLES
+    ).distinct()
+    for leader in leaders:
+        notify(leader, key=key, title=title, url=url, body=body)
+
+
+# --- Revocation ------------------------------------------------------------------------------
+
+
+def revoke_decision(
+    *, case: Case, actor: User, reason: str, stop_from: date, finding: Finding | None = None
+) -> Revocation:
+    """Revoke a unit's decision (撤销审核确认决定): signed, stops payment from a month, ends the case."""
+    _require_supervisor(actor)
+    if not reason.strip():
+        raise DomainError("撤销审核确认决定须说明理由。", field="reason")
+    stop_from = stop_from.replace(day=1)
+    with locked_case(case.pk) as case:
+        require_transition(case, "terminate")
+        from_state = case.state
+        signature = sign(
+            case, step=SignatureStep.REVOCATION, signer=actor, role=Role.COUNTY_SUPERVISOR,
+            text=reason.strip(),
+        )  # fmt: skip
+        case.terminate(reason=f"县民政局撤销审核确认决定：{reason.strip()}"[:300])
+        save_transition(case, "termination_reason")
+        record_event(
+            case, action="revoke", label="县民政局撤销审核确认决定", actor=actor,
+            role=Role.COUNTY_SUPERVISOR, from_state=from_state, note=reason.strip(),
+            data={"stop_from": stop_from, "signature": signature.pk},
+        )  # fmt: skip
+        revocation = Revocation.objects.create(
+            case=case, reason=reason.strip(), stop_from=stop_from, signature=signature,
+            finding=finding, revoked_by=actor,
+        )  # fmt: skip
+        _stop_payment(case=case, actor=actor, stop_from=stop_from, reason=reason.strip())
+        if finding is not None:
+            _close_finding(finding, note="已撤销审核确认决定")
+        transaction.on_commit(
+            lambda: _notify_unit(
+                case.unit_id,
+                key=f"revocation:{revocation.pk}",
+                title=f"县民政局撤销了案件{case.number}的审核确认决定，自{stop_from:%Y年%m月}起停发",
+                body=reason.strip(),
+                url=f"/cases/{case.pk}/",
+            )  # fmt: skip
+        )
+    return revocation
+
+
+def _stop_payment(*, case: Case, actor: User, stop_from: date, reason: str) -> None:
+    """Stop the entitlement through the disbursement layer, where it is installed."""
+    try:
+        from disbursement import services as disbursement
+    except ImportError:
+        return
+    stop = getattr(disbursement, "stop_entitlement", None)
+    if stop is not None:
+        stop(case=case, actor=actor, from_month=stop_from, reason=reason)
+
+
+# --- Bulletins -------------------------------------------------------------------------------
+
+
+def issue_bulletins(*, period_start: date, period_end: date, actor: User) -> list[Bulletin]:
+    """Render a bulletin for each approval unit and a county summary, store them, tell the leaders."""
+    from .selectors import bulletin_figures
+
+    _require_supervisor(actor)
+    if Bulletin.objects.filter(period_start=period_start, period_end=period_end).exists():
+        raise Conflict("本期工作通报已印发，不能重复印发。")
+    figures = bulletin_figures(period_start=period_start, period_end=period_end)
+    period = f"{period_start:%Y年%m月%d日}至{period_end:%Y年%m月%d日}"
+    bulletins = []
+    with transaction.atomic():
+        for unit_figures in figures["units"]:
+            unit = unit_figures["unit"]
+            title = f"关于{unit.name}{period}社会救助审核确认工作的通报"
+            bulletins.append(_store_bulletin(
+                period_start, period_end, unit, title, actor,
+                {"period": period, "unit": unit, **unit_figures},
+                template="supervision/pdf/bulletin_unit.html",
+            ))  # fmt: skip
+        title = f"磴口县{period}社会救助审核确认工作情况通报"
+        bulletins.append(_store_bulletin(
+            period_start, period_end, None, title, actor, {"period": period, **figures},
+            template="supervision/pdf/bulletin_county.html",
+        ))  # fmt: skip
+        for bulletin in bulletins[:-1]:
+            transaction.on_commit(
+                lambda b=bulletin: _notify_unit(
+                    b.unit_id,
+                    key=f"bulletin:{b.pk}",
+                    title=b.title,
+                    url=f"/supervision/bulletins/{b.pk}/pdf/",
+                )  # fmt: skip
+            )
+    return bulletins
+
+
+def _store_bulletin(
+    start: date, end: date, unit: Unit | None, title: str, actor: User, context: dict, *,
+    template: str,
+) -> Bulletin:  # fmt: skip
+    pdf = render_pdf(template, {"title": title, "header": "磴口县民政局 工作通报", **context})
+    name = f"bulletin-{start:%Y%m%d}-{end:%Y%m%d}-{unit.code if unit else 'county'}.pdf"
+    bulletin = Bulletin(
+        period_start=start, period_end=end, unit=unit, title=title, issued_by=actor,
+        sha256=hashlib.sha256(pdf).hexdigest(), figures=_plain(context),
+    )  # fmt: skip
+    bulletin.file.save(name, ContentFile(pdf), save=False)
+    bulletin.save()
+    return bulletin
+
+
+def _plain(context: dict) -> dict:
+    """The figures of a bulletin as JSON, for the record."""
+    keep = ("period", "cases_decided", "on_time", "findings_count", "samples", "problems")
+    return {key: context[key] for key in keep if key in context}
+
+
+# --- Complaints ------------------------------------------------------------------------------
+
+COMPLAINT_ANSWER_DAYS = 60  # 《信访工作条例》: answer within 60 days of acceptance
+
+
+def register_complaint(*, actor: User, data: dict[str, Any]) -> Complaint:
+    """Register a petition or report; the subject is required, the complainant may stay anonymous."""
+    _require_supervisor(actor)
+    subject = (data.get("subject") or "").strip()
+    if not subject:
+        raise DomainError("请填写信访举报事由。", field="subject")
+    if data.get("channel") not in Complaint.Channel.values:
+        raise DomainError("请选择来源方式。", field="channel")
+    anonymous = bool(data.get("anonymous"))
+    received_on = data.get("received_on") or timezone.localdate()
+    case = data.get("case")
+    return Complaint.objects.create(
+        received_on=received_on,
+        channel=data["channel"],
+        anonymous=anonymous,
+        complainant_name="" if anonymous else (data.get("complainant_name") or "").strip(),
+        complainant_contact="" if anonymous else (data.get("complainant_contact") or "").strip(),
+        subject=subject,
+        content=(data.get("content") or "").strip(),
+        case=case,
+        unit=data.get("unit") or (case.unit if case else None),
+        due_on=data.get("due_on") or received_on + timedelta(days=COMPLAINT_ANSWER_DAYS),
+        registered_by=actor,
+    )
+
+
+def assign_complaint(*, complaint: Complaint, actor: User, assignee: User) -> Complaint:
+    _require_supervisor(actor)
+    if not assignee.is_county_staff:
+        raise DomainError("信访举报须交由县民政局工作人员承办。", field="assignee")
+    _require_open(complaint)
+    complaint.assignee = assignee
+    complaint.state = Complaint.State.ASSIGNED
+    complaint.save(update_fields=["assignee", "state"])
+    notify(assignee, key=f"complaint:{complaint.pk}:assigned:{assignee.pk}",
+           title=f"交办信访举报：{complaint.subject}", url=f"/supervision/complaints/{complaint.pk}/")  # fmt: skip
+    return complaint
+
+
+def record_investigation(
+    *, complaint: Complaint, actor: User, investigation: str, substantiated: bool,
+    findings: Iterable[Finding] = (),
+) -> Complaint:  # fmt: skip
+    _require_supervisor(actor)
+    _require_open(complaint)
+    if not investigation.strip():
+        raise DomainError("请填写调查情况。", field="investigation")
+    complaint.investigation = investigation.strip()
+    complaint.substantiated = substantiated
+    complaint.state = Complaint.State.INVESTIGATED
+    complaint.save(update_fields=["investigation", "substantiated", "state"])
+    if substantiated and complaint.unit_id:
+        finding, _ = Finding.objects.get_or_create(
+            rule=Rule.COMPLAINT, case=complaint.case, unit_id=complaint.unit_id,
+            state=Finding.State.OPEN,
+            defaults={"evidence": {"complaint": complaint.pk, "subject": complaint.subject,
+                                   "investigation": complaint.investigation}},
+        )  # fmt: skip
+        complaint.findings.add(finding)
+    complaint.findings.add(*findings)
+    return complaint
+
+
+def answer_complaint(*, complaint: Complaint, actor: User, answer: str) -> Complaint:
+    _require_supervisor(actor)
+    _require_open(complaint)
+    if complaint.state != Complaint.State.INVESTIGATED:
+        raise Conflict("须先记录调查情况再答复。")
+    if not answer.strip():
+        raise DomainError("请填写答复意见。", field="answer")
+    complaint.answer = answer.strip()
+    complaint.answered_at = timezone.now()
+    complaint.state = Complaint.State.ANSWERED
+    complaint.save(update_fields=["answer", "answered_at", "state"])
+    return complaint
+
+
+def close_complaint(*, complaint: Complaint, actor: User) -> Complaint:
+    _require_supervisor(actor)
+    if complaint.state != Complaint.State.ANSWERED:
+        raise Conflict("尚未答复的信访举报不能办结。")
+    complaint.state = Complaint.State.CLOSED
+    complaint.closed_at = timezone.now()
+    complaint.save(update_fields=["state", "closed_at"])
+    return complaint
+
+
+def _require_open(complaint: Complaint) -> None:
+    if complaint.state in (Complaint.State.ANSWERED, Complaint.State.CLOSED):
+        raise Conflict("该信访举报已答复或办结。")

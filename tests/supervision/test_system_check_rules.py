@@ -1,0 +1,182 @@
+"""Each system-check rule catches its fault and passes a clean case."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import override_settings
+
+from cases.models import (
+    Case,
+    CaseFile,
+    Kind,
+    MaterialRequirement,
+    Publicity,
+    Signature,
+    SignatureStep,
+    SignatureVoid,
+    State,
+)
+from supervision import checks
+from supervision.models import Finding, Rule
+from supervision.services import run_system_checks
+
+from .conftest import DECIDED, at, sign_at
+
+pytestmark = pytest.mark.django_db
+
+
+def fired(rule, case) -> dict | None:
+    hits = {hit.case_id: hit.evidence for hit in checks.RULES[rule](Case.objects.all())}
+    return hits.get(case.pk)
+
+
+def test_a_clean_case_passes_every_rule(decided_case):
+    case = decided_case()
+    tekun = decided_case(kind=Kind.TEKUN, birth_date=date(1950, 1, 1))
+    for rule in checks.RULES:
+        assert fired(rule, case) is None, rule
+        assert fired(rule, tekun) is None, rule
+
+
+def test_signature_rule_catches_a_decision_without_an_opinion(decided_case):
+    case = decided_case()
+    SignatureVoid.objects.create(
+        signature=case.signatures.get(step=SignatureStep.OPINION), reason="重做"
+    )
+    assert fired(Rule.SIGNATURE_ORDER, case)["missing"] == ["分管领导审核意见"]
+
+
+def test_signature_rule_catches_an_opinion_signed_before_the_proposal(decided_case):
+    case = decided_case()
+    SignatureVoid.objects.create(
+        signature=case.signatures.get(step=SignatureStep.PROPOSAL), reason="重做"
+    )
+    sign_at(case, SignatureStep.PROPOSAL, case.unit.staff.first(), at(DECIDED, hour=9))
+    assert fired(Rule.SIGNATURE_ORDER, case)["out_of_order"] is True
+
+
+def test_stage_rule_catches_a_missing_home_visit_and_an_early_decision(people, decided_case):
+    case = decided_case()
+    other = decided_case()
+    Case.objects.filter(pk=case.pk).update(decided_on=date(2026, 3, 12))
+    assert fired(Rule.STAGE_MISSING, case)["out_of_order"] == [
+        "公示至2026-03-13，公示期未满即审核确认"
+    ]
+    other.home_visits.all()._raw_delete(other.home_visits.db)
+    assert fired(Rule.STAGE_MISSING, other)["missing"] == ["入户调查记录"]
+
+
+def test_material_rule_catches_a_required_file_missing(people, decided_case):
+    case = decided_case()
+    needed = MaterialRequirement.objects.create(kind=Kind.DIBAO, code="id", name="身份证")
+    MaterialRequirement.objects.create(
+        kind=Kind.DIBAO, code="hukou", name="户口簿", platform_supplied=True
+    )
+    assert fired(Rule.MATERIAL_MISSING, case) == {"missing": ["身份证"]}
+    CaseFile.objects.create(
+        case=case,
+        category="material",
+        requirement=needed,
+        file="x.pdf",
+        original_name="x.pdf",
+        mime="application/pdf",
+        size=1,
+        sha256="0" * 64,
+        uploaded_by=people.handler,
+    )
+    assert fired(Rule.MATERIAL_MISSING, case) is None
+
+
+def test_deadline_rule_catches_a_late_decision_and_an_unsigned_extension(people, decided_case):
+    late = decided_case()
+    Case.objects.filter(pk=late.pk).update(due_date=DECIDED - timedelta(days=1))
+    assert fired(Rule.DECIDED_LATE, late)["decided_on"] == "2026-03-20"
+    # Accepted 2026-03-02: 20 working days end on 2026-03-30; decided on 2026-04-08 on an
+    # extension to 2026-04-13 that nobody signed.
+    extended = decided_case(decided_on=date(2026, 4, 8))
+    Case.objects.filter(pk=extended.pk).update(extended=True, due_date=date(2026, 4, 13))
+    assert fired(Rule.DECIDED_LATE, extended)["due_date"] == "2026-03-30"
+    sign_at(extended, SignatureStep.EXTENSION, people.direct, at(date(2026, 3, 25)))
+    assert fired(Rule.DECIDED_LATE, extended) is None
+
+
+def test_amount_rule_catches_a_stored_amount_that_differs_from_the_recomputed_one(decided_case):
+    case = decided_case()
+    Case.objects.filter(pk=case.pk).update(monthly_amount=Decimal("900.00"))
+    evidence = fired(Rule.AMOUNT_MISMATCH, case)
+    assert evidence["stored"] == "900.00"
+    assert evidence["recomputed"] == "840.00"
+
+
+def test_duplicate_rule_catches_one_household_in_two_live_cases_of_two_units(people, decided_case):
+    case = decided_case()
+    clean = decided_case()
+    twin = decided_case(unit=people.unit_b)
+    Case.objects.filter(pk=twin.pk).update(household=case.household)
+    evidence = fired(Rule.DUPLICATE_PERSON, case)
+    assert evidence["others"] == [{"case": twin.number, "unit": "隆盛合镇"}]
+    assert evidence["units"] == 2
+    assert fired(Rule.DUPLICATE_PERSON, clean) is None
+
+
+def test_age_rule_catches_a_tekun_beneficiary_of_working_age(decided_case):
+    working_age = decided_case(kind=Kind.TEKUN, birth_date=date(1980, 6, 1))
+    minor = decided_case(kind=Kind.TEKUN, birth_date=date(2015, 6, 1))
+    disabled = decided_case(kind=Kind.TEKUN, birth_date=date(1980, 6, 1), disability_grade=1)
+    assert fired(Rule.AGE_RULE, working_age)["age_at_decision"] == 45
+    assert fired(Rule.AGE_RULE, minor) is None
+    assert fired(Rule.AGE_RULE, disabled) is None
+
+
+@override_settings(SUPERVISION_AGE_RULES={Kind.DIBAO: {"minor_under": 0, "elderly_from": 80}})
+def test_age_rules_come_from_settings_when_the_county_sets_them(decided_case):
+    assert fired(Rule.AGE_RULE, decided_case()) == {
+        "age_at_decision": 56,
+        "decided_on": "2026-03-20",
+        "rule": {"minor_under": 0, "elderly_from": 80},
+    }
+
+
+def test_publicity_rule_catches_a_publicity_of_six_days(people, decided_case):
+    case = decided_case()
+    Publicity.objects.create(
+        case=case,
+        starts_on=date(2026, 3, 8),
+        ends_on=date(2026, 3, 13),
+        location="村委会",
+        posted_by=people.handler,
+    )
+    assert fired(Rule.PUBLICITY_SHORT, case) == {
+        "starts_on": "2026-03-08",
+        "ends_on": "2026-03-13",
+        "days": 6,
+        "required": 7,
+    }
+
+
+def test_a_finding_is_raised_once_and_closed_when_the_fault_is_fixed(decided_case):
+    case = decided_case()
+    Case.objects.filter(pk=case.pk).update(monthly_amount=Decimal("900.00"))
+    run_system_checks()
+    run_system_checks()
+    finding = Finding.objects.get(rule=Rule.AMOUNT_MISMATCH)
+    assert finding.state == Finding.State.OPEN
+    assert finding.unit_id == case.unit_id
+    Case.objects.filter(pk=case.pk).update(monthly_amount=Decimal("840.00"))
+    summary = run_system_checks()
+    finding.refresh_from_db()
+    assert finding.state == Finding.State.CLOSED and finding.closed_at is not None
+    assert summary[Rule.AMOUNT_MISMATCH] == {"raised": 0, "closed": 1, "open": 0}
+
+
+def test_the_nightly_task_runs_the_checks(decided_case):
+    from supervision.tasks import run_nightly_checks
+
+    case = decided_case()
+    Case.objects.filter(pk=case.pk).update(state=State.IN_PAYMENT, monthly_amount=Decimal("1"))
+    run_nightly_checks.delay()
+    assert Finding.objects.filter(case=case, rule=Rule.AMOUNT_MISMATCH, state="open").exists()
+    assert not Signature.objects.filter(case=case, void__isnull=False).exists()
