@@ -44,7 +44,8 @@ def _execute(schema_editor, statements: list[str]) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
     for statement in statements:
-        schema_editor.execute(statement)
+        # params=None: the plpgsql body holds literal % placeholders of RAISE.
+        schema_editor.execute(statement, params=None)
 
 
 def create_triggers(apps, schema_editor) -> None:
