@@ -44,10 +44,20 @@ class ImmutableQuerySet(models.QuerySet):
     """Bulk updates and deletes are refused for signed or archived records."""
 
     def update(self, **kwargs):
-        raise PermissionDenied(f"{self.model._meta.verbose_name}已签署或归档，不可修改。")
+        raise refused_write(self.model, f"{self.model._meta.verbose_name}已签署或归档，不可修改。")
 
     def delete(self):
-        raise PermissionDenied(f"{self.model._meta.verbose_name}已签署或归档，不可删除。")
+        raise refused_write(self.model, f"{self.model._meta.verbose_name}已签署或归档，不可删除。")
+
+
+def refused_write(model, message: str, obj=None) -> PermissionDenied:
+    """Log a refused change of a signed record (PROTECTED_WRITE) and return the error to raise."""
+    from accounts.audit import record
+    from accounts.models import AuditLog
+
+    label = model._meta.label
+    record(AuditLog.Action.PROTECTED_WRITE, obj=obj, detail=f"{label}: {message}")
+    return PermissionDenied(message)
 
 
 class ImmutableModel(models.Model):
@@ -60,13 +70,13 @@ class ImmutableModel(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
-            raise PermissionDenied(
-                f"{self._meta.verbose_name}已签署或归档，不可修改；请新增更正记录。"
+            raise refused_write(
+                type(self), f"{self._meta.verbose_name}已签署或归档，不可修改；请新增更正记录。", self
             )
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise PermissionDenied(f"{self._meta.verbose_name}已签署或归档，不可删除。")
+        raise refused_write(type(self), f"{self._meta.verbose_name}已签署或归档，不可删除。", self)
 
 
 # --- Households and people -------------------------------------------------------------
