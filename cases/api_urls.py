@@ -1,0 +1,18 @@
+"""API routes under /api/cases/."""
+
+from django.urls import path
+
+from . import api
+
+app_name = "cases-api"
+
+urlpatterns = [
+    path("", api.CaseListView.as_view(), name="list"),
+    path("<int:pk>/", api.CaseDetailView.as_view(), name="detail"),
+    path("<int:pk>/events/", api.CaseEventsView.as_view(), name="events"),
+    path("<int:pk>/materials/", api.MaterialsView.as_view(), name="materials"),
+    path("<int:pk>/transitions/<str:name>/", api.TransitionView.as_view(), name="transition"),
+    path("households/", api.HouseholdListView.as_view(), name="households"),
+    path("households/<int:pk>/", api.HouseholdDetailView.as_view(), name="household"),
+    path("households/<int:pk>/members/", api.MemberListView.as_view(), name="members"),
+]

@@ -1,0 +1,211 @@
+"""Reads of cases for pages, the API and the home page, each with a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from accounts.models import Role, User
+from dengkou_aid.errors import NotAllowed
+from dengkou_aid.lib.crypto import keyed_hash
+from dengkou_aid.lib.idnumber import InvalidIdNumber, validate_id_number
+
+from .calendar import add_workdays, workdays_between
+from .models import (
+    CLOCK_STATES,
+    Case,
+    CaseEvent,
+    Person,
+    Publicity,
+    Signature,
+    State,
+)
+from .permissions import acting_role, cases_visible_to
+
+ORDERINGS = {
+    "due": ("due_date", "id"),
+    "-due": ("-due_date", "-id"),
+    "submitted": ("submitted_at", "id"),
+    "-submitted": ("-submitted_at", "-id"),
+    "number": ("number",),
+}
+
+
+def search_cases(
+    user: User,
+    *,
+    kind: str = "",
+    state: str = "",
+    village: int | str | None = None,
+    q: str = "",
+    days_left: int | str | None = None,
+    order: str = "",
+) -> QuerySet[Case]:
+    """The user's cases filtered: by kind, state, village, working days left, name or ID number.
+
+    An ID number is matched by its keyed hash (exact), never by reading the ciphertext.
+    """
+    cases = cases_visible_to(user).select_related("village", "applicant", "unit", "handler")
+    if kind:
+        cases = cases.filter(kind=kind)
+    if state:
+        cases = cases.filter(state=state)
+    if village:
+        cases = cases.filter(village_id=int(village))
+    if q:
+        cases = cases.filter(_search(q.strip()))
+    if days_left not in (None, ""):
+        limit = add_workdays(timezone.localdate(), int(days_left)).date
+        cases = cases.filter(state__in=CLOCK_STATES, due_date__lte=limit)
+    return cases.order_by(*ORDERINGS.get(order, ("-submitted_at", "-id")))
+
+
+def _search(text: str) -> Q:
+    try:
+        number = validate_id_number(text)
+    except InvalidIdNumber:
+        return Q(applicant__name__contains=text) | Q(number__contains=text)
+    hashed = keyed_hash(number)
+    return Q(household__members__id_hash=hashed)
+
+
+def case_detail(user: User) -> QuerySet[Case]:
+    """The user's cases with everything the case page and the API detail show, prefetched."""
+    return cases_visible_to(user).select_related(
+        "unit", "village", "household", "household__village", "applicant", "handler", "filed_by",
+        "agency",
+    ).prefetch_related(
+        Prefetch("household__members", queryset=Person.objects.order_by("id")),
+        "assessments",
+        Prefetch("signatures", queryset=Signature.objects.select_related("void").order_by("id")),
+        Prefetch("publicities", queryset=Publicity.objects.prefetch_related("objections")),
+        "files",
+        "consents",
+        "home_visits",
+        "appraisals",
+        "verification_requests__report",
+    )
+
+
+def case_events(case: Case) -> QuerySet[CaseEvent]:
+    return case.events.select_related("actor", "actor_unit").order_by("seq")
+
+
+def workdays_left(case: Case, today: date | None = None) -> int | None:
+    """Working days from today to the due date while the clock runs (negative when overdue)."""
+    if not case.clock_running:
+        return None
+    return workdays_between(today or timezone.localdate(), case.due_date)
+
+
+# --- what a user may do now ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label: str
+    roles: tuple[str, ...]
+    method: str | None = None  # the model transition guarding it, if any
+    states: tuple[str, ...] = ()  # otherwise the states in which it may be taken
+
+
+H, D, F, V, VO, IV, S = (
+    Role.HANDLER,
+    Role.DIRECT_RESPONSIBLE,
+    Role.FIRST_RESPONSIBLE,
+    Role.VILLAGE_ASSISTANT,
+    Role.VERIFICATION_OFFICER,
+    Role.INVESTIGATOR,
+    Role.COUNTY_SUPERVISOR,
+)
+
+STEPS = (
+    Step("accept", "受理", (H,), "accept"),
+    Step("refuse", "不予受理", (H,), "refuse"),
+    Step("record_consent", "登记诚信声明及核对授权", (H,), "authorize"),
+    Step("request_verification", "委托县级核对", (H,), "request_verification"),
+    Step("record_verification_report", "录入核对报告", (VO,), "record_verification"),
+    Step("assign_agency", "分派第三方入户调查", (H,), states=(State.SUBMITTED, *CLOCK_STATES)),
+    Step("record_home_visit", "录入入户调查", (H, IV), "record_visit"),
+    Step("record_appraisal", "录入民主评议", (H,), states=(State.VISITED, State.ASSESSED)),
+    Step("assess", "收入核算", (H,), "assess"),
+    Step("publish", "发布公示", (H,), "publish"),
+    Step("record_objection", "登记公示异议", (H, V), states=(State.IN_PUBLICITY,)),
+    Step(
+        "resolve_objection",
+        "核实公示异议",
+        (H,),
+        states=(State.IN_PUBLICITY, State.PROPOSED, State.OPINION_SIGNED),
+    ),
+    Step("propose", "提出审核意见", (H,), "propose"),
+    Step("sign_opinion", "签署审核意见", (D,), "sign_opinion"),
+    Step("confirm", "签发审核确认", (F,), "confirm"),
+    Step("issue_decision", "出具决定书/告知书", (H,), states=(State.CONFIRMED,)),
+    Step("extend", "延期", (D,), states=CLOCK_STATES),
+    Step("withdraw", "登记撤回申请", (H, V), "withdraw"),
+    Step("terminate", "终止救助", (F, S), "terminate"),
+)
+STEP_BY_NAME = {step.name: step for step in STEPS}
+
+
+def available_steps(user: User, case: Case) -> list[Step]:
+    """The steps this user may take on this case now (preconditions are checked on submit)."""
+    steps = []
+    for step in STEPS:
+        if step.method is not None:
+            if not can_proceed(getattr(case, step.method), check_conditions=False):
+                continue
+        elif case.state not in step.states:
+            continue
+        if step.name == "extend" and (case.extended or case.due_date is None):
+            continue
+        if step.name == "resolve_objection" and not _open_objections(case):
+            continue
+        try:
+            acting_role(user, case, *step.roles)
+        except NotAllowed:
+            continue
+        steps.append(step)
+    return steps
+
+
+def _open_objections(case: Case) -> list:
+    return [
+        o
+        for publicity in case.publicities.all()
+        for o in publicity.objections.all()
+        if o.substantiated is None
+    ]
+
+
+# --- home page -----------------------------------------------------------------------------
+
+WAITING_FOR = {
+    Role.HANDLER: (
+        State.SUBMITTED,
+        State.ACCEPTED,
+        State.AUTHORIZED,
+        State.VERIFIED,
+        State.VISITED,
+        State.ASSESSED,
+        State.IN_PUBLICITY,
+        State.CONFIRMED,
+    ),
+    Role.DIRECT_RESPONSIBLE: (State.PROPOSED,),
+    Role.FIRST_RESPONSIBLE: (State.OPINION_SIGNED,),
+    Role.VILLAGE_ASSISTANT: (State.SUBMITTED, *CLOCK_STATES),
+    Role.VERIFICATION_OFFICER: (State.VERIFICATION_REQUESTED,),
+}
+
+
+def waiting_for(user: User, role: str) -> QuerySet[Case]:
+    """Cases waiting for this person in this role, soonest deadline first."""
+    cases = cases_visible_to(user).filter(state__in=WAITING_FOR[role])
+    if role == Role.HANDLER:
+        cases = cases.filter(Q(handler=user) | Q(handler__isnull=True))
+    return cases.select_related("applicant", "village").order_by("due_date", "submitted_at")
