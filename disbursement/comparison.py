@@ -1,0 +1,394 @@
+"""County comparison runs (核查比对): other agencies' data matched against members in payment.
+
+The county verification officer imports a CSV (UTF-8 or GBK) or .xlsx file with one row
+per finding. ID numbers are matched by keyed hash, in batches, to members of households in
+payment; each match becomes a finding, with a review (or, for a death, a change report for
+the handler to confirm) where warranted. Rows that match nobody and rows that cannot be read
+are kept with their line numbers. The file's SHA-256 makes a second import of the same file
+return the first run; the whole import is one transaction, so nothing is half-written.
+Memory stays flat: rows are streamed and looked up 5,000 at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import BinaryIO
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.notify import notify, staff_with_role
+from cases.models import Person
+from dengkou_aid.errors import DomainError, NotAllowed
+from dengkou_aid.lib.crypto import keyed_hash
+from dengkou_aid.lib.idnumber import InvalidIdNumber, mask_id_number, validate_id_number
+from dengkou_aid.lib.spreadsheets import TableError, read_table
+
+from . import reviews
+from .models import (
+    OPEN_REVIEW_STATES,
+    ChangeReport,
+    ChangeReportKind,
+    ComparisonFinding,
+    ComparisonIssue,
+    ComparisonRun,
+    Entitlement,
+    FindingKind,
+    Review,
+    ReviewTrigger,
+)
+
+BATCH = 5000
+HEADER = ("身份证号", "数据来源部门", "比对类型", "内容/金额", "日期")
+KIND_WORDS = {
+    **{value: value for value in FindingKind.values},
+    **{label: value for value, label in FindingKind.choices},
+    "房产": FindingKind.REAL_ESTATE,
+    "不动产登记": FindingKind.REAL_ESTATE,
+    "工商": FindingKind.BUSINESS,
+    "经营": FindingKind.BUSINESS,
+    "工资": FindingKind.SALARY,
+    "社保": FindingKind.SALARY,
+    "社保缴费": FindingKind.SALARY,
+    "机动车": FindingKind.VEHICLE,
+}
+# Findings that call the household's entitlement into question; "other" is kept as a record.
+REVIEW_KINDS = (
+    FindingKind.VEHICLE,
+    FindingKind.REAL_ESTATE,
+    FindingKind.BUSINESS,
+    FindingKind.SALARY,
+)
+_DATE = re.compile(r"(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?")
+
+
+@dataclass
+class Row:
+    line: int
+    id_hash: str
+    id_masked: str
+    agency: str
+    kind: str
+    value: str
+    found_on: date | None
+    key: str
+
+
+def can_import(user: User) -> bool:
+    return user.is_county_staff and user.has_role(Role.VERIFICATION_OFFICER)
+
+
+def file_sha256(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    stream.seek(0)
+    while chunk := stream.read(1 << 16):
+        digest.update(chunk)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+def import_comparison(
+    *, stream: BinaryIO, file_name: str, actor: User
+) -> tuple[ComparisonRun, bool]:
+    """Import a comparison file once; returns (run, created). The same file returns its first run."""
+    if not can_import(actor):
+        raise NotAllowed("核查比对结果须由县核对中心核对员导入。")
+    sha = file_sha256(stream)
+    existing = ComparisonRun.objects.filter(sha256=sha).first()
+    if existing is not None:
+        return existing, False
+    try:
+        rows = read_table(stream, HEADER)
+    except TableError as error:
+        raise DomainError(str(error), field="file") from None
+    try:
+        with transaction.atomic():
+            run = ComparisonRun.objects.create(
+                file_name=(file_name or "比对文件")[:200], sha256=sha, imported_by=actor
+            )
+            _import_rows(run, rows)
+    except IntegrityError:
+        # Someone imported the same file at the same moment: theirs stands.
+        return ComparisonRun.objects.get(sha256=sha), False
+    except TableError as error:
+        raise DomainError(f"{error}；整个文件未导入，请修改后重新上传。", field="file") from None
+    transaction.on_commit(lambda: _tell_units(run.pk))
+    return run, True
+
+
+def _import_rows(run: ComparisonRun, rows: Iterator[tuple[int, dict[str, str]]]) -> None:
+    batch: list[tuple[int, dict[str, str]]] = []
+    for numbered in rows:
+        batch.append(numbered)
+        if len(batch) == BATCH:
+            _import_batch(run, batch)
+            batch = []
+    if batch:
+        _import_batch(run, batch)
+    run.review_count = (
+        Review.objects.filter(findings__run=run).values("household_id").distinct().count()
+    )
+    run.save(
+        update_fields=[
+            "row_count",
+            "matched_count",
+            "unmatched_count",
+            "malformed_count",
+            "review_count",
+        ]
+    )
+
+
+def _import_batch(run: ComparisonRun, batch: list[tuple[int, dict[str, str]]]) -> None:
+    issues: list[ComparisonIssue] = []
+    parsed: list[Row] = []
+    for line, values in batch:
+        row_or_reason = parse_row(line, values)
+        if isinstance(row_or_reason, str):
+            issues.append(_malformed(run, line, row_or_reason, values))
+        else:
+            parsed.append(row_or_reason)
+    parsed = _drop_duplicates(run, parsed, issues)
+    members = _members_in_payment({row.id_hash for row in parsed})
+    matched = [row for row in parsed if row.id_hash in members]
+    for row in parsed:
+        if row.id_hash not in members:
+            issues.append(
+                ComparisonIssue(
+                    run=run,
+                    line=row.line,
+                    kind=ComparisonIssue.Kind.UNMATCHED,
+                    row_key=row.key,
+                    reason="未匹配到在保家庭成员",
+                    id_masked=row.id_masked,
+                    source_agency=row.agency[:100],
+                    finding_kind=row.kind,
+                )
+            )
+    _create_findings(run, matched, members)
+    ComparisonIssue.objects.bulk_create(issues, batch_size=BATCH)
+    run.row_count += len(batch)
+    run.matched_count += len(matched)
+    run.malformed_count += sum(1 for i in issues if i.kind == ComparisonIssue.Kind.MALFORMED)
+    run.unmatched_count += len(parsed) - len(matched)
+
+
+def parse_row(line: int, values: dict[str, str]) -> Row | str:
+    """A readable row, or the reason it is not."""
+    raw_id = values.get("身份证号", "")
+    try:
+        id_number = validate_id_number(raw_id)
+    except InvalidIdNumber as error:
+        return f"身份证号无效：{error}"
+    agency = values.get("数据来源部门", "").strip()
+    if not agency:
+        return "缺少数据来源部门"
+    kind = KIND_WORDS.get(values.get("比对类型", "").strip())
+    if kind is None:
+        return f"比对类型“{values.get('比对类型', '')[:20]}”无法识别（应为死亡、车辆、不动产、工商登记、工资/社保缴费或其他）"
+    value = values.get("内容/金额", "").strip()
+    if len(value) > 200:
+        return "内容/金额超过200字"
+    found_on = None
+    if values.get("日期", "").strip():
+        found_on = parse_date(values["日期"])
+        if found_on is None:
+            return f"日期“{values['日期'][:20]}”无效（应为如2026-11-01）"
+    id_hash = keyed_hash(id_number)
+    key = hashlib.sha1(
+        "\x1f".join([id_hash, agency, kind, value, str(found_on or "")]).encode()
+    ).hexdigest()
+    return Row(line, id_hash, mask_id_number(id_number), agency, kind, value, found_on, key)
+
+
+def parse_date(text: str) -> date | None:
+    text = text.strip()
+    match = _DATE.fullmatch(text[:10]) or _DATE.fullmatch(text)
+    if match is None:
+        try:
+            return datetime.fromisoformat(text).date()
+        except ValueError:
+            return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+def _malformed(
+    run: ComparisonRun, line: int, reason: str, values: dict[str, str]
+) -> ComparisonIssue:
+    return ComparisonIssue(
+        run=run,
+        line=line,
+        kind=ComparisonIssue.Kind.MALFORMED,
+        reason=reason[:200],
+        id_masked=mask_id_number(values.get("身份证号", ""))[:30],
+        source_agency=values.get("数据来源部门", "")[:100],
+        finding_kind=values.get("比对类型", "")[:40],
+    )
+
+
+def _drop_duplicates(
+    run: ComparisonRun, parsed: list[Row], issues: list[ComparisonIssue]
+) -> list[Row]:
+    """Rows repeating an earlier row of the file are reported, not imported twice."""
+    keys = {row.key for row in parsed}
+    earlier = dict(
+        ComparisonFinding.objects.filter(run=run, row_key__in=keys).values_list("row_key", "line")
+    )
+    earlier.update(
+        ComparisonIssue.objects.filter(
+            run=run, kind=ComparisonIssue.Kind.UNMATCHED, row_key__in=keys
+        ).values_list("row_key", "line")
+    )
+    kept = []
+    for row in parsed:
+        first = earlier.get(row.key)
+        if first is not None:
+            issues.append(
+                _malformed(
+                    run,
+                    row.line,
+                    f"与第{first}行重复",
+                    {"数据来源部门": row.agency, "比对类型": row.kind},
+                )
+            )
+            issues[-1].id_masked = row.id_masked
+            continue
+        earlier[row.key] = row.line
+        kept.append(row)
+    return kept
+
+
+def _members_in_payment(hashes: set[str]) -> dict[str, tuple[int, int, int]]:
+    """{id_hash: (person, household, unit)} for members of households in payment."""
+    if not hashes:
+        return {}
+    paid = Exists(reviews.entitlements_in_payment().filter(household_id=OuterRef("household_id")))
+    rows = (
+        Person.objects.filter(id_hash__in=hashes, left_on__isnull=True)
+        .filter(paid)
+        .values_list("id_hash", "pk", "household_id", "household__unit_id")
+    )
+    return {id_hash: (pk, household, unit) for id_hash, pk, household, unit in rows}
+
+
+def _create_findings(run: ComparisonRun, matched: list[Row], members: dict) -> None:
+    households = {members[row.id_hash][1] for row in matched if row.kind in REVIEW_KINDS}
+    review_of = _reviews_for(households, run.imported_by)
+    deaths = [row for row in matched if row.kind == FindingKind.DEATH]
+    report_of = _death_reports(deaths, members, run)
+    ComparisonFinding.objects.bulk_create(
+        [
+            ComparisonFinding(
+                run=run,
+                line=row.line,
+                row_key=row.key,
+                person_id=members[row.id_hash][0],
+                household_id=members[row.id_hash][1],
+                unit_id=members[row.id_hash][2],
+                source_agency=row.agency[:100],
+                kind=row.kind,
+                value=row.value,
+                found_on=row.found_on,
+                review_id=review_of.get(members[row.id_hash][1]),
+                change_report_id=report_of.get(row.line),
+            )
+            for row in matched
+        ],
+        batch_size=BATCH,
+    )
+
+
+def _reviews_for(households: set[int], actor: User) -> dict[int, int]:
+    """{household: open review}, opening a review (with a new check) where none is under way."""
+    if not households:
+        return {}
+    open_reviews = dict(
+        Review.objects.filter(
+            household_id__in=households, state__in=OPEN_REVIEW_STATES
+        ).values_list("household_id", "pk")
+    )
+    needed = households - set(open_reviews)
+    today = timezone.localdate()
+    entitlements = {}
+    for row in (
+        reviews.entitlements_in_payment(today)
+        .filter(household_id__in=needed)
+        .order_by("household_id", "-start_month")
+        .values("pk", "household_id", "case_id", "unit_id", "village_id")
+    ):
+        entitlements.setdefault(row["household_id"], row)
+    Review.objects.bulk_create(
+        [
+            Review(
+                entitlement_id=row["pk"],
+                case_id=row["case_id"],
+                household_id=household,
+                unit_id=row["unit_id"],
+                village_id=row["village_id"],
+                trigger=ReviewTrigger.COMPARISON,
+                opened_on=today,
+                due_on=today,
+                verification_required=True,
+            )
+            for household, row in entitlements.items()
+        ],
+        ignore_conflicts=True,
+        batch_size=BATCH,
+    )
+    open_reviews.update(
+        Review.objects.filter(household_id__in=needed, state__in=OPEN_REVIEW_STATES).values_list(
+            "household_id", "pk"
+        )
+    )
+    return open_reviews
+
+
+def _death_reports(deaths: list[Row], members: dict, run: ComparisonRun) -> dict[int, int]:
+    """A death found by another agency becomes a change report for the handler to confirm."""
+    if not deaths:
+        return {}
+    households = {
+        pk: (unit, village)
+        for pk, unit, village in Entitlement.objects.filter(
+            household_id__in={members[row.id_hash][1] for row in deaths}
+        ).values_list("household_id", "unit_id", "village_id")
+    }
+    reports = ChangeReport.objects.bulk_create(
+        [
+            ChangeReport(
+                household_id=members[row.id_hash][1],
+                member_id=members[row.id_hash][0],
+                unit_id=households[members[row.id_hash][1]][0],
+                village_id=households[members[row.id_hash][1]][1],
+                kind=ChangeReportKind.DEATH,
+                details=f"核查比对（{run.file_name}第{row.line}行）：{row.agency}报告死亡 {row.value}".strip(),
+                occurred_on=row.found_on,
+                reported_by=run.imported_by,
+            )
+            for row in deaths
+        ]
+    )
+    return {row.line: report.pk for row, report in zip(deaths, reports, strict=True)}
+
+
+def _tell_units(run_id: int) -> None:
+    run = ComparisonRun.objects.get(pk=run_id)
+    units = run.findings.values_list("unit_id", flat=True).distinct().order_by()
+    for unit_id in units:
+        count = run.findings.filter(unit_id=unit_id).count()
+        for user in staff_with_role(Role.HANDLER, unit_id=unit_id):
+            notify(
+                user,
+                key=f"comparison:{run.pk}:{unit_id}",
+                title=f"核查比对发现本单位{count}条在保对象信息，请核实",
+                url=f"/reviews/comparisons/{run.pk}/",
+            )

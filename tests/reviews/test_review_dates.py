@@ -1,0 +1,55 @@
+"""The next review date follows the county's rule: yearly when steady, half-yearly when volatile."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from cases.models import CountyRules, Kind
+from disbursement.models import ReviewRule, ReviewSchedule
+from disbursement.reviews import add_months_to_day, ensure_schedules, next_review_date
+
+from .conftest import at
+
+LAST = date(2026, 1, 10)
+
+
+def test_tekun_households_are_reviewed_yearly_even_with_irregular_income(paid):
+    case = paid(kind=Kind.TEKUN, members=1, volatile=True)
+    assert next_review_date(case.entitlement, LAST) == date(2027, 1, 10)
+
+
+def test_steady_dibao_households_are_reviewed_yearly(paid):
+    case = paid()
+    assert next_review_date(case.entitlement, LAST) == date(2027, 1, 10)
+    assert next_review_date(case.household, LAST) == date(2027, 1, 10)
+
+
+def test_households_with_a_member_able_to_work_and_irregular_income_every_six_months(paid):
+    case = paid(volatile=True)
+    assert next_review_date(case.entitlement, LAST) == date(2026, 7, 10)
+    assert next_review_date(case.household, LAST) == date(2026, 7, 10)
+
+
+def test_the_county_can_change_the_rule(paid):
+    CountyRules.objects.create(
+        effective_from=date(2025, 1, 1), review_months_volatile=3, review_months_stable=24
+    )
+    assert next_review_date(paid(volatile=True).entitlement, LAST) == date(2026, 4, 10)
+    assert next_review_date(paid().entitlement, LAST) == date(2028, 1, 10)
+
+
+def test_a_month_end_date_stays_in_its_month():
+    assert add_months_to_day(date(2026, 8, 31), 6) == date(2027, 2, 28)
+    assert add_months_to_day(date(2027, 8, 31), 6) == date(2028, 2, 29)
+
+
+def test_every_entitlement_in_payment_gets_a_schedule_from_its_decision(paid):
+    steady, volatile = paid(), paid(volatile=True)
+    with at(date(2026, 3, 1)):
+        assert ensure_schedules() == 2
+        assert ensure_schedules() == 0
+    by_case = {s.entitlement.case_id: s for s in ReviewSchedule.objects.all()}
+    assert by_case[steady.pk].rule == ReviewRule.STABLE
+    assert by_case[steady.pk].next_review_on == date(2027, 1, 10)
+    assert by_case[volatile.pk].rule == ReviewRule.VOLATILE
+    assert by_case[volatile.pk].next_review_on == date(2026, 7, 10)
