@@ -20,7 +20,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def at(day: date, hour: int = 10):
     """Freeze time at a local day (Asia/Shanghai)."""
-    return time_machine.travel(datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI), tick=False)
+    return time_machine.travel(
+        datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI), tick=False
+    )
 
 
 def in_payment(
@@ -45,7 +47,9 @@ def in_payment(
         income_irregular=volatile,
     )
     for _ in range(members - 1):
-        PersonFactory(household=head.household, relation=Relation.CHILD, work_ability=WorkAbility.UNABLE)
+        PersonFactory(
+            household=head.household, relation=Relation.CHILD, work_ability=WorkAbility.UNABLE
+        )
     for monthly in incomes:
         Income.objects.create(
             person=head,
@@ -56,7 +60,10 @@ def in_payment(
         )
     case = CaseFactory(applicant=head, kind=kind, handler=people.handler)
     Case.objects.filter(pk=case.pk).update(
-        state=State.APPROVED, decided_on=decided_on, monthly_amount=Decimal(amount), outcome="approve"
+        state=State.APPROVED,
+        decided_on=decided_on,
+        monthly_amount=Decimal(amount),
+        outcome="approve",
     )
     case = Case.objects.get(pk=case.pk)
     create_entitlement(
