@@ -1,0 +1,95 @@
+"""Public pages, no sign-in (seed 七(三)): each approval unit's service guide and the standing
+publicity list of households in payment. Only what publicity may show; no search by ID number.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+from django_ratelimit.decorators import ratelimit
+
+from accounts.models import Unit
+from dengkou_aid.lib.masking import mask_name
+
+from .documents import ADULT_AGE
+from .guides import guides_for
+from .models import LIVE_PAYMENT_STATES, Case, Kind
+
+PUBLIC_MAX_AGE = 300  # seconds; proxies and browsers may cache the public pages
+
+
+def _public(view):
+    """No sign-in, GET only, 60 requests a minute per address, cacheable for five minutes."""
+    view = cache_control(public=True, max_age=PUBLIC_MAX_AGE)(view)
+    view = ratelimit(key="ip", rate="60/m", block=True)(view)
+    return require_GET(view)
+
+
+def _unit(code: str) -> Unit:
+    unit = Unit.objects.approval_units().filter(code=code, is_active=True).first()
+    if unit is None:
+        raise Http404("未找到该单位。")
+    return unit
+
+
+@_public
+def index(request: HttpRequest) -> HttpResponse:
+    units = Unit.objects.approval_units().filter(is_active=True)
+    return render(request, "public/index.html", {"units": units})
+
+
+@_public
+def guide(request: HttpRequest, code: str) -> HttpResponse:
+    unit = _unit(code)
+    return render(request, "public/guide.html", {"unit": unit, "guides": guides_for(unit)})
+
+
+def standing_list(unit: Unit, village_id: int | None = None) -> list[dict]:
+    """Households in payment, as publicity may show them; minors supported as tekun left out."""
+    today = timezone.localdate()
+    cases = (
+        Case.objects.filter(unit=unit, state__in=LIVE_PAYMENT_STATES)
+        .select_related("applicant", "village")
+        .annotate(
+            size=Count("household__members", filter=Q(household__members__left_on__isnull=True))
+        )
+        .order_by("village__code", "kind", "id")
+    )
+    if village_id is not None:
+        cases = cases.filter(village_id=village_id)
+    rows = []
+    for case in cases:
+        if case.kind == Kind.TEKUN and case.applicant.age_on(today) < ADULT_AGE:
+            continue
+        rows.append(
+            {
+                "name": mask_name(case.applicant.name),
+                "village": case.village.name,
+                "household_size": case.size,
+                "kind": case.get_kind_display(),
+                "amount": case.monthly_amount,
+            }
+        )
+    return rows
+
+
+@_public
+def publicity(request: HttpRequest, code: str) -> HttpResponse:
+    unit = _unit(code)
+    villages = unit.villages.filter(is_active=True)
+    village = (
+        villages.filter(pk=request.GET.get("village")).first()
+        if request.GET.get("village", "").isdigit()
+        else None
+    )
+    context = {
+        "unit": unit,
+        "villages": villages,
+        "village": village,
+        "rows": standing_list(unit, village.pk if village else None),
+    }
+    return render(request, "public/publicity.html", context)
