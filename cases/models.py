@@ -1085,3 +1085,114 @@ class ServiceGuide(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} · {self.get_kind_display()}办事指南"
+
+
+# --- Working-day calendar and monthly cut-offs ------------------------------------------
+
+
+class WorkdayOverride(models.Model):
+    """One day the county administrator has entered: it wins over the chinese_calendar package."""
+
+    date = models.DateField("日期", unique=True)
+    is_workday = models.BooleanField("是否工作日")
+    name = models.CharField("名称", max_length=100, blank=True, help_text="如：春节、国庆节调休上班")
+    source = models.CharField("依据/来源", max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="录入人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("录入时间", default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "工作日调整"
+        verbose_name_plural = "工作日调整（节假日与调休）"
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        kind = "工作日" if self.is_workday else "休息日"
+        return f"{self.date:%Y-%m-%d} {kind} {self.name}".strip()
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        _calendar_changed()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        _calendar_changed()
+        return result
+
+
+class CalendarYear(models.Model):
+    """A year whose holidays the administrator has entered completely: its deadlines are final."""
+
+    year = models.PositiveSmallIntegerField("年度", unique=True)
+    complete = models.BooleanField(
+        "已完整录入", default=False, help_text="该年度国务院节假日安排已全部录入，期限不再暂定"
+    )
+    note = models.CharField("说明", max_length=200, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="确认人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "节假日年度"
+        verbose_name_plural = "节假日年度"
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}年（{'已完整录入' if self.complete else '未完整录入'}）"
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        _calendar_changed()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        _calendar_changed()
+        return result
+
+
+def _calendar_changed() -> None:
+    from .calendar import invalidate
+
+    invalidate()
+
+
+class RosterWindowLeave(models.Model):
+    """The county's leave for a unit to submit a month's payment roster after the 25th."""
+
+    unit = models.ForeignKey(
+        Unit, verbose_name="审核确认单位", on_delete=models.PROTECT, related_name="roster_leaves"
+    )
+    month = models.DateField("发放月份", help_text="清册所属发放月份（该月1日）")
+    until = models.DateField("准予报送至")
+    reason = models.CharField("理由", max_length=300)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="批准人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField("批准时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "清册延期报送许可"
+        verbose_name_plural = "清册延期报送许可"
+        ordering = ["-month", "unit"]
+        indexes = [models.Index(fields=["unit", "until"])]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.month:%Y年%m月}清册 延至{self.until:%m月%d日}"

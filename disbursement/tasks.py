@@ -1,0 +1,58 @@
+"""Celery tasks: thin wrappers that reload rows by id and call the app's code."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .services import generate_all_rosters, next_month
+
+
+@shared_task
+def run_export(job_id: int) -> None:
+    from .exports import run_export_job
+
+    run_export_job(job_id)
+
+
+@shared_task
+def generate_next_month_rosters() -> int:
+    """The 20th's run (beat schedule): every unit's roster for next month."""
+    return len(generate_all_rosters(month=next_month(), actor=None))
+
+
+# --- Dynamic management (disbursement/reviews.py) ----------------------------------------
+
+
+@shared_task
+def open_due_reviews() -> int:
+    """Monthly (beat, 1st of the month): open the periodic reviews that fall due; idempotent."""
+    from .reviews import open_due_reviews as open_due
+
+    return open_due()
+
+
+@shared_task
+def flag_overdue_reviews() -> int:
+    """Daily (beat): tell the county's supervisors which units have overdue reviews."""
+    from .reviews import flag_overdue_reviews as flag
+
+    return flag()
+
+
+# --- Caseload import (disbursement/caseload_import.py) -----------------------------------
+
+
+@shared_task
+def preview_import_batch(batch_id: int) -> None:
+    """Check an uploaded caseload file and store its preview; writes nothing else."""
+    from .caseload_import import preview_batch
+
+    preview_batch(batch_id)
+
+
+@shared_task
+def run_import_batch(batch_id: int) -> None:
+    """Import a confirmed caseload file in one transaction; returns early if already done."""
+    from .caseload_import import run_import
+
+    run_import(batch_id)
