@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from accounts.access import not_found, scope_for
 from accounts.models import Unit, Village
+from dengkou_aid.errors import DomainError
 
 from . import selectors, services
 from .models import (
@@ -423,6 +424,34 @@ TRANSITIONS = {
 # --- views -------------------------------------------------------------------------------
 
 
+def _valid(serializer: serializers.Serializer) -> dict:
+    """Validate input; refuse with the first bad field's path and Chinese reason (400)."""
+    if serializer.is_valid():
+        return serializer.validated_data
+    field, message = _first_error(serializer.errors)
+    error = DomainError(message, field=field or None)
+    raise error
+
+
+def _first_error(errors, path: str = "") -> tuple[str, str]:
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            if value:
+                if key == "non_field_errors":
+                    return _first_error(value, path)
+                if isinstance(key, int) or str(key).isdigit():
+                    return _first_error(value, f"{path}[{key}]")
+                return _first_error(value, f"{path}.{key}" if path else str(key))
+    if isinstance(errors, list):
+        for index, value in enumerate(errors):
+            if isinstance(value, dict | list) and value:
+                nested_path = f"{path}[{index}]" if isinstance(value, dict) else path
+                return _first_error(value, nested_path)
+            if value:
+                return path, str(value)
+    return path, str(errors)
+
+
 def _detail(request, case_id: int) -> Response:
     case = selectors.case_detail(request.user).get(pk=case_id)
     return Response(CaseDetailSerializer(case, context={"request": request}).data)
@@ -488,9 +517,8 @@ class CaseListView(generics.ListAPIView):
     filter_backends: list = []
 
     def get_queryset(self):
-        params = CaseQuery(data=self.request.query_params)
-        params.is_valid(raise_exception=True)
-        return selectors.search_cases(self.request.user, **params.validated_data)
+        params = _valid(CaseQuery(data=self.request.query_params))
+        return selectors.search_cases(self.request.user, **params)
 
     @extend_schema(parameters=CASE_FILTERS)
     def get(self, request, *args, **kwargs):
@@ -498,9 +526,8 @@ class CaseListView(generics.ListAPIView):
 
     @extend_schema(request=ApplicationSerializer, responses={201: CaseDetailSerializer})
     def post(self, request):
-        data = ApplicationSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        case = services.file_application(actor=request.user, **data.validated_data)
+        data = _valid(ApplicationSerializer(data=request.data))
+        case = services.file_application(actor=request.user, **data)
         response = _detail(request, case.pk)
         response.status_code = status.HTTP_201_CREATED
         return response
@@ -550,9 +577,8 @@ class MaterialsView(APIView):
     @extend_schema(request=MaterialInput, responses={201: FileSerializer})
     def post(self, request, pk: int):
         case = case_for_user(request.user, pk, request=request._request)
-        data = MaterialInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        stored = services.upload_material(actor=request.user, case=case, **data.validated_data)
+        data = _valid(MaterialInput(data=request.data))
+        stored = services.upload_material(actor=request.user, case=case, **data)
         return Response(FileSerializer(stored).data, status=status.HTTP_201_CREATED)
 
 
@@ -579,7 +605,6 @@ class TransitionView(APIView):
             raise Http404
         input_class, service = TRANSITIONS[name]
         case = case_for_user(request.user, pk, request=request._request)
-        data = input_class(data=request.data)
-        data.is_valid(raise_exception=True)
-        service(actor=request.user, case=case, **data.validated_data)
+        data = _valid(input_class(data=request.data))
+        service(actor=request.user, case=case, **data)
         return _detail(request, pk)
