@@ -76,11 +76,17 @@ def _apply_hits(
         open_findings = open_findings.filter(case__in=cases)
     already = dict(open_findings.values_list("case_id", "id"))
     new = [
-        Finding(rule=rule, case_id=hit.case_id, unit_id=hit.unit_id, evidence=hit.evidence,
-                first_seen=now, last_seen=now)
+        Finding(
+            rule=rule,
+            case_id=hit.case_id,
+            unit_id=hit.unit_id,
+            evidence=hit.evidence,
+            first_seen=now,
+            last_seen=now,
+        )
         for case_id, hit in hits.items()
         if case_id not in already
-    ]  # fmt: skip
+    ]
     fixed = [finding_id for case_id, finding_id in already.items() if case_id not in hits]
     seen = [finding_id for case_id, finding_id in already.items() if case_id in hits]
     with transaction.atomic():
@@ -145,7 +151,7 @@ def draw_spot_check_sample(
                 )
                 for (unit_id, kind), ids in drawn.items()
                 for case_id in ids
-            ],  # fmt: skip
+            ],
             batch_size=CHUNK,
         )
     return draw
@@ -187,8 +193,10 @@ def record_spot_check(
             raise DomainError(str(error), field="photos") from None
     with transaction.atomic():
         sample = SpotCheckSample.objects.select_for_update().get(pk=sample.pk)
-        sample.results = {item: {"ok": bool(r.get("ok")), "note": (r.get("note") or "").strip()}
-                          for item, r in results.items()}  # fmt: skip
+        sample.results = {
+            item: {"ok": bool(r.get("ok")), "note": (r.get("note") or "").strip()}
+            for item, r in results.items()
+        }
         sample.checked_by = actor
         sample.checked_at = timezone.now()
         sample.save(update_fields=["results", "checked_by", "checked_at"])
@@ -266,15 +274,23 @@ def answer_rectification(
             update_fields=["answer", "answered_by", "answered_at", "state", "history"]
         )
     for supervisor in staff_with_role(Role.COUNTY_SUPERVISOR):
-        notify(supervisor, key=f"rectification:{rectification.pk}:answer:{len(rectification.history)}",
-               title=f"{rectification.unit.name}已反馈整改情况", url=f"/supervision/findings/{rectification.finding_id}/")  # fmt: skip
+        notify(
+            supervisor,
+            key=f"rectification:{rectification.pk}:answer:{len(rectification.history)}",
+            title=f"{rectification.unit.name}已反馈整改情况",
+            url=f"/supervision/findings/{rectification.finding_id}/",
+        )
     return rectification
 
 
 def decide_rectification(
-    *, rectification: Rectification, actor: User, accept: bool, note: str = "",
+    *,
+    rectification: Rectification,
+    actor: User,
+    accept: bool,
+    note: str = "",
     new_due_on: date | None = None,
-) -> Rectification:  # fmt: skip
+) -> Rectification:
     """The county accepts the answer (closing the finding) or reopens the order."""
     _require_supervisor(actor)
     with transaction.atomic():
@@ -317,8 +333,12 @@ def _close_finding(finding: Finding, *, note: str) -> None:
 
 
 def _entry(action: str, actor: User, text: str) -> dict[str, str]:
-    return {"action": action, "by": actor.full_name or actor.username,
-            "at": timezone.now().isoformat(), "text": text.strip()}  # fmt: skip
+    return {
+        "action": action,
+        "by": actor.full_name or actor.username,
+        "at": timezone.now().isoformat(),
+        "text": text.strip(),
+    }
 
 
 def _notify_unit(unit_id: int, *, key: str, title: str, url: str = "", body: str = "") -> None:
@@ -344,20 +364,32 @@ def revoke_decision(
         require_transition(case, "terminate")
         from_state = case.state
         signature = sign(
-            case, step=SignatureStep.REVOCATION, signer=actor, role=Role.COUNTY_SUPERVISOR,
+            case,
+            step=SignatureStep.REVOCATION,
+            signer=actor,
+            role=Role.COUNTY_SUPERVISOR,
             text=reason.strip(),
-        )  # fmt: skip
+        )
         case.terminate(reason=f"县民政局撤销审核确认决定：{reason.strip()}"[:300])
         save_transition(case, "termination_reason")
         record_event(
-            case, action="revoke", label="县民政局撤销审核确认决定", actor=actor,
-            role=Role.COUNTY_SUPERVISOR, from_state=from_state, note=reason.strip(),
+            case,
+            action="revoke",
+            label="县民政局撤销审核确认决定",
+            actor=actor,
+            role=Role.COUNTY_SUPERVISOR,
+            from_state=from_state,
+            note=reason.strip(),
             data={"stop_from": stop_from, "signature": signature.pk},
-        )  # fmt: skip
+        )
         revocation = Revocation.objects.create(
-            case=case, reason=reason.strip(), stop_from=stop_from, signature=signature,
-            finding=finding, revoked_by=actor,
-        )  # fmt: skip
+            case=case,
+            reason=reason.strip(),
+            stop_from=stop_from,
+            signature=signature,
+            finding=finding,
+            revoked_by=actor,
+        )
         _stop_payment(case=case, actor=actor, stop_from=stop_from, reason=reason.strip())
         if finding is not None:
             _close_finding(finding, note="已撤销审核确认决定")
@@ -368,20 +400,28 @@ def revoke_decision(
                 title=f"县民政局撤销了案件{case.number}的审核确认决定，自{stop_from:%Y年%m月}起停发",
                 body=reason.strip(),
                 url=f"/cases/{case.pk}/",
-            )  # fmt: skip
+            )
         )
     return revocation
 
 
 def _stop_payment(*, case: Case, actor: User, stop_from: date, reason: str) -> None:
-    """Stop the entitlement through the disbursement layer, where it is installed."""
-    try:
-        from disbursement import services as disbursement
-    except ImportError:
+    """Stop the case's entitlement from the stated month (none yet: nothing is paid)."""
+    from disbursement.models import ChangeSource, Entitlement
+    from disbursement.services import stop_entitlement
+
+    entitlement = Entitlement.objects.filter(case=case).first()
+    if entitlement is None:
         return
-    stop = getattr(disbursement, "stop_entitlement", None)
-    if stop is not None:
-        stop(case=case, actor=actor, from_month=stop_from, reason=reason)
+    if entitlement.end_month is not None and entitlement.end_month < stop_from:
+        return  # already stopped before the stated month
+    stop_entitlement(
+        entitlement=entitlement,
+        effective_month=max(stop_from, entitlement.start_month),
+        reason=f"撤销审核确认决定：{reason}"[:300],
+        source=ChangeSource.REVOCATION,
+        actor=actor,
+    )
 
 
 # --- Bulletins -------------------------------------------------------------------------------
@@ -401,16 +441,29 @@ def issue_bulletins(*, period_start: date, period_end: date, actor: User) -> lis
         for unit_figures in figures["units"]:
             unit = unit_figures["unit"]
             title = f"关于{unit.name}{period}社会救助审核确认工作的通报"
-            bulletins.append(_store_bulletin(
-                period_start, period_end, unit, title, actor,
-                {"period": period, "unit": unit, **unit_figures},
-                template="supervision/pdf/bulletin_unit.html",
-            ))  # fmt: skip
+            bulletins.append(
+                _store_bulletin(
+                    period_start,
+                    period_end,
+                    unit,
+                    title,
+                    actor,
+                    {"period": period, "unit": unit, **unit_figures},
+                    template="supervision/pdf/bulletin_unit.html",
+                )
+            )
         title = f"磴口县{period}社会救助审核确认工作情况通报"
-        bulletins.append(_store_bulletin(
-            period_start, period_end, None, title, actor, {"period": period, **figures},
-            template="supervision/pdf/bulletin_county.html",
-        ))  # fmt: skip
+        bulletins.append(
+            _store_bulletin(
+                period_start,
+                period_end,
+                None,
+                title,
+                actor,
+                {"period": period, **figures},
+                template="supervision/pdf/bulletin_county.html",
+            )
+        )
         for bulletin in bulletins[:-1]:
             transaction.on_commit(
                 lambda b=bulletin: _notify_unit(
@@ -418,21 +471,32 @@ def issue_bulletins(*, period_start: date, period_end: date, actor: User) -> lis
                     key=f"bulletin:{b.pk}",
                     title=b.title,
                     url=f"/supervision/bulletins/{b.pk}/pdf/",
-                )  # fmt: skip
+                )
             )
     return bulletins
 
 
 def _store_bulletin(
-    start: date, end: date, unit: Unit | None, title: str, actor: User, context: dict, *,
+    start: date,
+    end: date,
+    unit: Unit | None,
+    title: str,
+    actor: User,
+    context: dict,
+    *,
     template: str,
-) -> Bulletin:  # fmt: skip
+) -> Bulletin:
     pdf = render_pdf(template, {"title": title, "header": "磴口县民政局 工作通报", **context})
     name = f"bulletin-{start:%Y%m%d}-{end:%Y%m%d}-{unit.code if unit else 'county'}.pdf"
     bulletin = Bulletin(
-        period_start=start, period_end=end, unit=unit, title=title, issued_by=actor,
-        sha256=hashlib.sha256(pdf).hexdigest(), figures=_plain(context),
-    )  # fmt: skip
+        period_start=start,
+        period_end=end,
+        unit=unit,
+        title=title,
+        issued_by=actor,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        figures=_plain(context),
+    )
     bulletin.file.save(name, ContentFile(pdf), save=False)
     bulletin.save()
     return bulletin
@@ -483,15 +547,23 @@ def assign_complaint(*, complaint: Complaint, actor: User, assignee: User) -> Co
     complaint.assignee = assignee
     complaint.state = Complaint.State.ASSIGNED
     complaint.save(update_fields=["assignee", "state"])
-    notify(assignee, key=f"complaint:{complaint.pk}:assigned:{assignee.pk}",
-           title=f"交办信访举报：{complaint.subject}", url=f"/supervision/complaints/{complaint.pk}/")  # fmt: skip
+    notify(
+        assignee,
+        key=f"complaint:{complaint.pk}:assigned:{assignee.pk}",
+        title=f"交办信访举报：{complaint.subject}",
+        url=f"/supervision/complaints/{complaint.pk}/",
+    )
     return complaint
 
 
 def record_investigation(
-    *, complaint: Complaint, actor: User, investigation: str, substantiated: bool,
+    *,
+    complaint: Complaint,
+    actor: User,
+    investigation: str,
+    substantiated: bool,
     findings: Iterable[Finding] = (),
-) -> Complaint:  # fmt: skip
+) -> Complaint:
     _require_supervisor(actor)
     _require_open(complaint)
     if not investigation.strip():
@@ -502,11 +574,18 @@ def record_investigation(
     complaint.save(update_fields=["investigation", "substantiated", "state"])
     if substantiated and complaint.unit_id:
         finding, _ = Finding.objects.get_or_create(
-            rule=Rule.COMPLAINT, case=complaint.case, unit_id=complaint.unit_id,
+            rule=Rule.COMPLAINT,
+            case=complaint.case,
+            unit_id=complaint.unit_id,
             state=Finding.State.OPEN,
-            defaults={"evidence": {"complaint": complaint.pk, "subject": complaint.subject,
-                                   "investigation": complaint.investigation}},
-        )  # fmt: skip
+            defaults={
+                "evidence": {
+                    "complaint": complaint.pk,
+                    "subject": complaint.subject,
+                    "investigation": complaint.investigation,
+                }
+            },
+        )
         complaint.findings.add(finding)
     complaint.findings.add(*findings)
     return complaint

@@ -1,0 +1,620 @@
+"""Reads for supervision: every figure is an aggregate query (values().annotate()), never a
+loop over loaded cases, so the county dashboard stays fast at a million cases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from accounts.access import Scope
+from accounts.models import Unit, UnitKind
+from cases.calendar import add_workdays
+from cases.models import (
+    CLOCK_STATES,
+    LIVE_PAYMENT_STATES,
+    Area,
+    Case,
+    CaseEvent,
+    Kind,
+    Outcome,
+    State,
+)
+
+from .models import (
+    AssessmentWeights,
+    CheckItem,
+    Finding,
+    Rectification,
+    Rule,
+    SpotCheckSample,
+)
+
+SOON_WORKDAYS = 5
+KIND_LABELS = dict(Kind.choices)
+STATE_LABELS = dict(State.choices)
+RULE_LABELS = dict(Rule.choices)
+AREA_LABELS = dict(Area.choices)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the dashboard shows: a period, and optionally one unit and one kind."""
+
+    start: date
+    end: date
+    unit_id: int | None = None
+    kind: str | None = None
+
+    def cases(self, scope: Scope) -> QuerySet[Case]:
+        cases = scope.filter(Case.objects.all())
+        if self.unit_id:
+            cases = cases.filter(unit_id=self.unit_id)
+        if self.kind:
+            cases = cases.filter(kind=self.kind)
+        return cases
+
+
+@dataclass
+class Section:
+    """One block of a dashboard: a table, and the chart drawn from the same figures."""
+
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    chart: dict[str, Any] | None = None
+
+
+def _unit_names() -> dict[int, str]:
+    return dict(Unit.objects.values_list("id", "name"))
+
+
+def _chart(kind: str, categories: list, series: dict[str, list], *, stack: bool = False) -> dict:
+    return {
+        "type": kind,
+        "categories": [str(c) for c in categories],
+        "series": [
+            {"name": name, "data": [float(v or 0) for v in data]} for name, data in series.items()
+        ],
+        "stack": stack,
+    }
+
+
+def dashboard(*, scope: Scope, filters: Filters, today: date | None = None) -> list[Section]:
+    """Every section of the dashboard for what the user may see, under the filters."""
+    today = today or timezone.localdate()
+    cases = filters.cases(scope)
+    names = _unit_names()
+    return [
+        caseload(cases, names),
+        monthly_flow(cases, filters),
+        on_time(cases, filters, names),
+        deadlines(cases, names, today),
+        beneficiaries(scope, filters, names, today),
+        open_findings(scope, filters, names),
+    ]
+
+
+def caseload(cases: QuerySet[Case], names: dict[int, str]) -> Section:
+    rows = (
+        cases.values("unit_id", "kind", "state")
+        .annotate(n=Count("id"))
+        .order_by("unit_id", "kind", "state")
+    )
+    section = Section(
+        "caseload", "在办及历史案件（单位×类别×状态）", ["单位", "救助类别", "状态", "案件数"]
+    )
+    by_unit: dict[str, dict[str, int]] = {}
+    for row in rows:
+        unit, kind = names.get(row["unit_id"], ""), KIND_LABELS[row["kind"]]
+        section.rows.append([unit, kind, STATE_LABELS.get(row["state"], row["state"]), row["n"]])
+        by_unit.setdefault(unit, {}).setdefault(kind, 0)
+        by_unit[unit][kind] += row["n"]
+    units = list(by_unit)
+    series = {label: [by_unit[u].get(label, 0) for u in units] for label in KIND_LABELS.values()}
+    section.chart = _chart("bar", units, series, stack=True)
+    return section
+
+
+def _months(start: date, end: date) -> list[date]:
+    months, day = [], start.replace(day=1)
+    while day <= end:
+        months.append(day)
+        day = (day.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
+    return months
+
+
+def _by_month(rows, key: str = "month") -> dict[date, int]:
+    out = {}
+    for row in rows:
+        month = row[key]
+        month = month.date() if hasattr(month, "date") else month
+        out[month.replace(day=1)] = row["n"]
+    return out
+
+
+def monthly_flow(cases: QuerySet[Case], filters: Filters) -> Section:
+    applied = _by_month(
+        cases.filter(submitted_at__date__gte=filters.start, submitted_at__date__lte=filters.end)
+        .annotate(month=TruncMonth("submitted_at"))
+        .values("month")
+        .annotate(n=Count("id"))
+    )
+    decided = (
+        cases.filter(decided_on__gte=filters.start, decided_on__lte=filters.end)
+        .annotate(month=TruncMonth("decided_on"))
+        .values("month")
+        .annotate(
+            approved=Count("id", filter=Q(outcome=Outcome.APPROVE)),
+            rejected=Count("id", filter=Q(outcome=Outcome.REJECT)),
+        )
+    )
+    approved = _by_month([{"month": r["month"], "n": r["approved"]} for r in decided])
+    rejected = _by_month([{"month": r["month"], "n": r["rejected"]} for r in decided])
+    stopped = _by_month(
+        CaseEvent.objects.filter(
+            case__in=cases,
+            to_state=State.TERMINATED,
+            at__date__gte=filters.start,
+            at__date__lte=filters.end,
+        )
+        .exclude(from_state=State.TERMINATED)
+        .annotate(month=TruncMonth("at"))
+        .values("month")
+        .annotate(n=Count("id"))
+    )
+    months = _months(filters.start, filters.end)
+    section = Section(
+        "flow", "每月申请、批准、不予保障、停发", ["月份", "申请", "批准", "不予保障", "停发"]
+    )
+    for month in months:
+        section.rows.append(
+            [
+                f"{month:%Y-%m}",
+                applied.get(month, 0),
+                approved.get(month, 0),
+                rejected.get(month, 0),
+                stopped.get(month, 0),
+            ]
+        )
+    labels = [r[0] for r in section.rows]
+    series = {name: [r[i] for r in section.rows] for i, name in enumerate(section.columns[1:], 1)}
+    section.chart = _chart("line", labels, series)
+    return section
+
+
+def _rate(part: int, whole: int) -> Decimal | None:
+    return (Decimal(part * 100) / whole).quantize(Decimal("0.1")) if whole else None
+
+
+def on_time(cases: QuerySet[Case], filters: Filters, names: dict[int, str]) -> Section:
+    rows = (
+        cases.filter(decided_on__gte=filters.start, decided_on__lte=filters.end)
+        .values("unit_id")
+        .annotate(decided=Count("id"), on_time=Count("id", filter=Q(decided_on_time=True)))
+        .order_by("unit_id")
+    )
+    section = Section(
+        "on_time",
+        "按期办结率（20个工作日，经批准延期的30个工作日）",
+        ["单位", "审核确认案件", "按期办结", "按期办结率(%)"],
+    )
+    for row in rows:
+        section.rows.append(
+            [
+                names.get(row["unit_id"], ""),
+                row["decided"],
+                row["on_time"],
+                _rate(row["on_time"], row["decided"]),
+            ]
+        )
+    section.chart = _chart(
+        "bar", [r[0] for r in section.rows], {"按期办结率(%)": [r[3] for r in section.rows]}
+    )
+    return section
+
+
+def deadlines(cases: QuerySet[Case], names: dict[int, str], today: date) -> Section:
+    soon = add_workdays(today, SOON_WORKDAYS).date
+    rows = (
+        cases.filter(state__in=CLOCK_STATES)
+        .values("unit_id")
+        .annotate(
+            running=Count("id"),
+            overdue=Count("id", filter=Q(due_date__lt=today)),
+            soon=Count("id", filter=Q(due_date__gte=today, due_date__lte=soon)),
+        )
+        .order_by("unit_id")
+    )
+    section = Section(
+        "deadlines",
+        f"办理期限（即将到期：{SOON_WORKDAYS}个工作日内）",
+        ["单位", "在办案件", "已超期", "即将到期"],
+    )
+    for row in rows:
+        section.rows.append(
+            [names.get(row["unit_id"], ""), row["running"], row["overdue"], row["soon"]]
+        )
+    section.chart = _chart(
+        "bar",
+        [r[0] for r in section.rows],
+        {"已超期": [r[2] for r in section.rows], "即将到期": [r[3] for r in section.rows]},
+    )
+    return section
+
+
+def beneficiaries(scope: Scope, filters: Filters, names: dict[int, str], month: date) -> Section:
+    """Households and money paid this month per unit and kind, from the entitlements in force."""
+    from disbursement.services import in_force_queryset
+
+    entitlements = scope.filter(in_force_queryset(month.replace(day=1)))
+    if filters.unit_id:
+        entitlements = entitlements.filter(unit_id=filters.unit_id)
+    if filters.kind:
+        entitlements = entitlements.filter(kind=filters.kind)
+    rows = (
+        entitlements.values("unit_id", "kind")
+        .annotate(households=Count("id"), money=Sum("amount_due"))
+        .order_by("unit_id", "kind")
+    )
+    section = Section(
+        "beneficiaries",
+        f"{month:%Y年%m月}保障对象及资金（在发待遇）",
+        ["单位", "救助类别", "户数", "月发放金额(元)"],
+    )
+    money_by_unit: dict[str, Decimal] = {}
+    for row in rows:
+        unit = names.get(row["unit_id"], "")
+        money = row["money"] or Decimal("0")
+        section.rows.append([unit, KIND_LABELS[row["kind"]], row["households"], money])
+        money_by_unit[unit] = money_by_unit.get(unit, Decimal("0")) + money
+    section.chart = _chart(
+        "bar", list(money_by_unit), {"月发放金额(元)": list(money_by_unit.values())}
+    )
+    return section
+
+
+def open_findings(scope: Scope, filters: Filters, names: dict[int, str]) -> Section:
+    findings = scope.filter(
+        Finding.objects.filter(state=Finding.State.OPEN), village_field="case__village"
+    )
+    rectifications = scope.filter(
+        Rectification.objects.exclude(state=Rectification.State.ACCEPTED),
+        village_field="finding__case__village",
+    )
+    if filters.unit_id:
+        findings = findings.filter(unit_id=filters.unit_id)
+        rectifications = rectifications.filter(unit_id=filters.unit_id)
+    if filters.kind:
+        findings = findings.filter(case__kind=filters.kind)
+        rectifications = rectifications.filter(finding__case__kind=filters.kind)
+    by_rule = findings.values("unit_id", "rule").annotate(n=Count("id")).order_by("unit_id", "rule")
+    open_rect = dict(
+        rectifications.values("unit_id").annotate(n=Count("id")).values_list("unit_id", "n")
+    )
+    section = Section(
+        "findings", "未关闭的问题及整改", ["单位", "问题类型", "问题数", "未验收整改"]
+    )
+    totals: dict[str, int] = {}
+    for row in by_rule:
+        unit = names.get(row["unit_id"], "")
+        section.rows.append([unit, RULE_LABELS[row["rule"]], row["n"], ""])
+        totals[unit] = totals.get(unit, 0) + row["n"]
+    for unit_id, n in open_rect.items():
+        section.rows.append([names.get(unit_id, ""), "（整改）", "", n])
+    section.chart = _chart("bar", list(totals), {"未关闭问题": list(totals.values())})
+    return section
+
+
+# --- Bulletins ---------------------------------------------------------------------------------
+
+
+def bulletin_figures(*, period_start: date, period_end: date) -> dict[str, Any]:
+    """Per approval unit: decisions, on-time, findings raised and spot-check results of a period."""
+    decided = dict(
+        (row["unit_id"], row)
+        for row in Case.objects.filter(decided_on__gte=period_start, decided_on__lte=period_end)
+        .values("unit_id")
+        .annotate(n=Count("id"), on_time=Count("id", filter=Q(decided_on_time=True)))
+    )
+    findings = (
+        Finding.objects.filter(first_seen__date__gte=period_start, first_seen__date__lte=period_end)
+        .select_related("case")
+        .order_by("unit_id", "rule", "id")
+    )
+    samples = (
+        SpotCheckSample.objects.filter(
+            draw__period_start__gte=period_start, draw__period_end__lte=period_end
+        )
+        .select_related("case")
+        .order_by("unit_id", "case_id")
+    )
+    by_unit_findings: dict[int, list] = {}
+    for finding in findings:
+        by_unit_findings.setdefault(finding.unit_id, []).append(finding)
+    by_unit_samples: dict[int, list] = {}
+    for sample in samples:
+        by_unit_samples.setdefault(sample.unit_id, []).append(sample)
+    unit_ids = set(decided) | set(by_unit_findings) | set(by_unit_samples)
+    units = []
+    for unit in Unit.objects.filter(
+        id__in=unit_ids, kind__in=[UnitKind.TOWN, UnitKind.SUMU, UnitKind.FARM_COMPANY]
+    ):
+        row = decided.get(unit.pk, {"n": 0, "on_time": 0})
+        unit_samples = by_unit_samples.get(unit.pk, [])
+        units.append(
+            {
+                "unit": unit,
+                "cases_decided": row["n"],
+                "on_time": row["on_time"],
+                "on_time_rate": _rate(row["on_time"], row["n"]),
+                "findings": [_finding_line(f) for f in by_unit_findings.get(unit.pk, [])],
+                "findings_count": len(by_unit_findings.get(unit.pk, [])),
+                "samples": len(unit_samples),
+                "checked": sum(1 for s in unit_samples if s.checked_at),
+                "problems": [_sample_line(s) for s in unit_samples if s.problems],
+            }
+        )
+    return {
+        "units": units,
+        "cases_decided": sum(u["cases_decided"] for u in units),
+        "on_time": sum(u["on_time"] for u in units),
+        "findings_count": sum(u["findings_count"] for u in units),
+        "samples": sum(u["samples"] for u in units),
+    }
+
+
+def _finding_line(finding: Finding) -> dict[str, str]:
+    return {
+        "rule": finding.get_rule_display(),
+        "case": finding.case.number if finding.case else "",
+        "state": finding.get_state_display(),
+    }
+
+
+def _sample_line(sample: SpotCheckSample) -> dict[str, str]:
+    return {
+        "case": sample.case.number,
+        "problems": "；".join(
+            f"{CheckItem(item).label}：{sample.results[item].get('note', '')}"
+            for item in sample.problems
+        ),
+    }
+
+
+# --- Monthly statistics for reporting upward -----------------------------------------------------
+
+
+def month_bounds(month: date) -> tuple[date, date]:
+    start = month.replace(day=1)
+    end = (start.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
+    return start, end - timezone.timedelta(days=1)
+
+
+STATISTICS_COLUMNS = [
+    "救助类别",
+    "城乡",
+    "单位",
+    "户数",
+    "人数",
+    "月发放金额(元)",
+    "本月新增(户)",
+    "本月停发(户)",
+]
+
+
+def monthly_statistics(*, month: date, scope: Scope) -> list[list[Any]]:
+    """Per kind, urban/rural and unit: households, persons and money in payment, new and stopped."""
+    start, end = month_bounds(month)
+    cases = scope.filter(Case.objects.all())
+    live = cases.filter(state__in=LIVE_PAYMENT_STATES)
+    keys = ("kind", "area", "unit_id")
+    figures: dict[tuple, dict[str, Any]] = {}
+
+    def add(rows, **names):
+        for row in rows:
+            bucket = figures.setdefault(tuple(row[k] for k in keys), {})
+            for target, source in names.items():
+                bucket[target] = row[source]
+
+    add(
+        live.values(*keys).annotate(h=Count("id"), m=Sum("monthly_amount")),
+        households="h",
+        money="m",
+    )
+    add(
+        live.values(*keys).annotate(
+            p=Count("household__members", filter=Q(household__members__left_on__isnull=True))
+        ),
+        persons="p",
+    )
+    add(
+        cases.filter(decided_on__gte=start, decided_on__lte=end, outcome=Outcome.APPROVE)
+        .values(*keys)
+        .annotate(n=Count("id")),
+        new="n",
+    )
+    add(
+        cases.filter(
+            events__to_state=State.TERMINATED,
+            events__at__date__gte=start,
+            events__at__date__lte=end,
+        )
+        .values(*keys)
+        .annotate(n=Count("id", distinct=True)),
+        stopped="n",
+    )
+    names = _unit_names()
+    order = {code: i for i, code in enumerate(Unit.objects.values_list("id", flat=True))}
+    rows = []
+    for (kind, area, unit_id), bucket in sorted(
+        figures.items(), key=lambda item: (item[0][0], item[0][1], order.get(item[0][2], 0))
+    ):
+        rows.append(
+            [
+                KIND_LABELS[kind],
+                AREA_LABELS.get(area, area),
+                names.get(unit_id, ""),
+                bucket.get("households", 0),
+                bucket.get("persons", 0),
+                bucket.get("money") or Decimal("0.00"),
+                bucket.get("new", 0),
+                bucket.get("stopped", 0),
+            ]
+        )
+    return rows
+
+
+# --- Third-party agencies -----------------------------------------------------------------------
+
+
+def agency_sheet(*, start: date, end: date) -> list[dict[str, Any]]:
+    """Per agency: cases assigned in the period, decided on time, and spot-check results on its visits."""
+    assigned = {
+        row["agency_id"]: row
+        for row in Case.objects.filter(
+            agency__isnull=False, submitted_at__date__gte=start, submitted_at__date__lte=end
+        )
+        .values("agency_id")
+        .annotate(
+            assigned=Count("id"),
+            decided=Count("id", filter=Q(decided_on__isnull=False)),
+            on_time=Count("id", filter=Q(decided_on_time=True)),
+        )
+    }
+    checked = {
+        row["case__agency_id"]: row
+        for row in SpotCheckSample.objects.filter(
+            case__agency__isnull=False,
+            checked_at__isnull=False,
+            case__submitted_at__date__gte=start,
+            case__submitted_at__date__lte=end,
+        )
+        .values("case__agency_id")
+        .annotate(
+            checked=Count("id"), problems=Count("id", filter=Q(results__home_visit__ok=False))
+        )
+    }
+    sheet = []
+    for agency in Unit.objects.filter(kind=UnitKind.AGENCY).order_by("code"):
+        a = assigned.get(agency.pk, {"assigned": 0, "decided": 0, "on_time": 0})
+        c = checked.get(agency.pk, {"checked": 0, "problems": 0})
+        sheet.append(
+            {
+                "agency": agency,
+                **{k: a[k] for k in ("assigned", "decided", "on_time")},
+                "on_time_rate": _rate(a["on_time"], a["decided"]),
+                "checked": c["checked"],
+                "problems": c["problems"],
+                "pass_rate": _rate(c["checked"] - c["problems"], c["checked"]),
+            }
+        )
+    return sheet
+
+
+# --- Yearly assessment ------------------------------------------------------------------------
+
+HUNDRED = Decimal(100)
+
+
+def yearly_assessment(*, year: int, weights: AssessmentWeights | None = None) -> list[dict]:
+    """Each approval unit's score for a year, with the counts behind each part."""
+    weights = weights or AssessmentWeights.current()
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    decided = {
+        r["unit_id"]: r
+        for r in Case.objects.filter(decided_on__gte=start, decided_on__lte=end)
+        .values("unit_id")
+        .annotate(n=Count("id"), on_time=Count("id", filter=Q(decided_on_time=True)))
+    }
+    findings = dict(
+        Finding.objects.filter(first_seen__date__gte=start, first_seen__date__lte=end)
+        .values("unit_id")
+        .annotate(n=Count("id"))
+        .values_list("unit_id", "n")
+    )
+    rectifications = {
+        r["unit_id"]: r
+        for r in Rectification.objects.filter(due_on__gte=start, due_on__lte=end)
+        .values("unit_id")
+        .annotate(
+            n=Count("id"),
+            on_time=Count(
+                "id", filter=Q(answered_at__isnull=False, answered_at__date__lte=F("due_on"))
+            ),
+        )
+    }
+    problem = Q()
+    for item in CheckItem.values:
+        problem |= Q(**{f"results__{item}__ok": False})
+    samples = {
+        r["unit_id"]: r
+        for r in SpotCheckSample.objects.filter(
+            checked_at__date__gte=start, checked_at__date__lte=end
+        )
+        .values("unit_id")
+        .annotate(n=Count("id"), problems=Count("id", filter=problem))
+    }
+    sheet = []
+    for unit in Unit.objects.approval_units().order_by("code"):
+        d = decided.get(unit.pk, {"n": 0, "on_time": 0})
+        f = findings.get(unit.pk, 0)
+        r = rectifications.get(unit.pk, {"n": 0, "on_time": 0})
+        s = samples.get(unit.pk, {"n": 0, "problems": 0})
+        parts = {
+            "on_time": _part(d["on_time"], d["n"]),
+            "findings": max(Decimal(0), HUNDRED - HUNDRED * f / d["n"])
+            if d["n"]
+            else (HUNDRED if not f else Decimal(0)),
+            "rectification": _part(r["on_time"], r["n"]),
+            "spot_check": _part(s["n"] - s["problems"], s["n"]),
+        }
+        total = weights.total or Decimal(1)
+        score = sum(getattr(weights, key) * value for key, value in parts.items()) / total
+        sheet.append(
+            {
+                "unit": unit,
+                "score": score.quantize(Decimal("0.1")),
+                "parts": {k: v.quantize(Decimal("0.1")) for k, v in parts.items()},
+                "evidence": {
+                    "decided": d["n"],
+                    "on_time": d["on_time"],
+                    "findings": f,
+                    "rectifications": r["n"],
+                    "rectified_on_time": r["on_time"],
+                    "samples_checked": s["n"],
+                    "samples_with_problems": s["problems"],
+                },
+            }
+        )
+    return sheet
+
+
+def _part(good: int, total: int) -> Decimal:
+    """A share as points out of 100; nothing to judge counts as full marks."""
+    return HUNDRED * good / total if total else HUNDRED
+
+
+def assessment_evidence(*, unit: Unit, year: int) -> dict[str, Any]:
+    """The records behind a unit's yearly score: late cases, findings, rectifications, samples."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    decided = Case.objects.filter(unit=unit, decided_on__gte=start, decided_on__lte=end)
+    return {
+        "late_cases": decided.exclude(decided_on_time=True).order_by("decided_on")[:200],
+        "findings": Finding.objects.filter(
+            unit=unit, first_seen__date__gte=start, first_seen__date__lte=end
+        ).select_related("case")[:500],
+        "rectifications": Rectification.objects.filter(
+            unit=unit, due_on__gte=start, due_on__lte=end
+        ).select_related("finding"),
+        "samples": SpotCheckSample.objects.filter(
+            unit=unit, checked_at__date__gte=start, checked_at__date__lte=end
+        ).select_related("case"),
+    }

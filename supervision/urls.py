@@ -1,0 +1,36 @@
+from django.urls import path
+
+from . import views
+
+app_name = "supervision"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("findings/", views.finding_list, name="findings"),
+    path("findings/run/", views.run_checks, name="run_checks"),
+    path("findings/<int:pk>/", views.finding_detail, name="finding"),
+    path("findings/<int:pk>/rectify/", views.order_rectification, name="order_rectification"),
+    path(
+        "rectifications/<int:pk>/answer/", views.answer_rectification, name="answer_rectification"
+    ),
+    path(
+        "rectifications/<int:pk>/decide/", views.decide_rectification, name="decide_rectification"
+    ),
+    path("cases/<int:case_id>/revoke/", views.revoke, name="revoke"),
+    path("spot-checks/", views.draw_list, name="draws"),
+    path("spot-checks/<int:pk>/", views.draw_detail, name="draw"),
+    path("spot-checks/samples/<int:pk>/", views.sample_check, name="sample"),
+    path("bulletins/", views.bulletin_list, name="bulletins"),
+    path("bulletins/<int:pk>/pdf/", views.bulletin_pdf, name="bulletin_pdf"),
+    path("complaints/", views.complaint_list, name="complaints"),
+    path("complaints/new/", views.complaint_new, name="complaint_new"),
+    path("complaints/<int:pk>/", views.complaint_detail, name="complaint"),
+    path("statistics/", views.statistics, name="statistics"),
+    path("agencies/", views.agencies, name="agencies"),
+    path("assessment/", views.assessment, name="assessment"),
+    path(
+        "assessment/<int:year>/<int:unit_id>/",
+        views.assessment_evidence,
+        name="assessment_evidence",
+    ),
+]

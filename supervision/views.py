@@ -1,0 +1,672 @@
+"""Supervision pages: fetch through the access functions, parse the form, call one service."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.access import Scope, not_found, scope_for
+from accounts.models import Role, Unit, User
+from cases.models import Case, Kind
+from cases.permissions import case_for_user
+from dengkou_aid.errors import DomainError
+from dengkou_aid.lib.masking import mask_name, mask_phone
+from dengkou_aid.lib.spreadsheets import Sheet, write_xlsx
+
+from . import selectors, services
+from .models import (
+    AssessmentWeights,
+    Bulletin,
+    CheckItem,
+    Complaint,
+    Finding,
+    Rectification,
+    SpotCheckDraw,
+    SpotCheckSample,
+)
+
+LEADER_ROLES = (Role.FIRST_RESPONSIBLE, Role.DIRECT_RESPONSIBLE)
+
+
+def is_supervisor(user: User) -> bool:
+    return user.is_county_staff and user.has_role(Role.COUNTY_SUPERVISOR)
+
+
+def supervisor_only(view: Callable) -> Callable:
+    """County supervisors only; anyone else is told the page does not exist (audited 404)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not is_supervisor(request.user):
+            raise not_found(request, request.user, "supervision", request.path)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def dashboard_scope(request: HttpRequest) -> Scope:
+    """County staff see the county; a unit's leaders see their unit; others get 404."""
+    user = request.user
+    scope = scope_for(user)
+    if scope.everything:
+        return scope
+    if scope.unit_id and user.has_role(*LEADER_ROLES):
+        return scope
+    raise not_found(request, user, "dashboard", "")
+
+
+def _date(value: str | None, field: str, default: date | None = None) -> date:
+    if not value:
+        if default is not None:
+            return default
+        raise DomainError("请填写日期。", field=field)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise DomainError("日期格式应为YYYY-MM-DD。", field=field) from None
+
+
+def _month(value: str | None, field: str, default: date) -> date:
+    if not value:
+        return default
+    try:
+        return date.fromisoformat(f"{value}-01") if len(value) == 7 else date.fromisoformat(value)
+    except ValueError:
+        raise DomainError("月份格式应为YYYY-MM。", field=field) from None
+
+
+def _fail(request: HttpRequest, error: DomainError) -> None:
+    messages.error(request, error.message)
+
+
+# --- Dashboard ---------------------------------------------------------------------------------
+
+
+def _filters(request: HttpRequest, scope: Scope) -> selectors.Filters:
+    today = timezone.localdate()
+    start = _date(request.GET.get("start"), "start", today.replace(month=1, day=1))
+    end = _date(request.GET.get("end"), "end", today)
+    unit_id = scope.unit_id or (
+        int(request.GET["unit"]) if request.GET.get("unit", "").isdigit() else None
+    )
+    kind = request.GET.get("kind") if request.GET.get("kind") in Kind.values else None
+    return selectors.Filters(start=start, end=end, unit_id=unit_id, kind=kind)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    scope = dashboard_scope(request)
+    try:
+        filters = _filters(request, scope)
+    except DomainError as error:
+        _fail(request, error)
+        return redirect(request.path)
+    sections = selectors.dashboard(scope=scope, filters=filters)
+    export = request.GET.get("export")
+    if export == "csv":
+        return _csv(sections, "dashboard.csv")
+    if export == "xlsx":
+        return _xlsx([Sheet(s.title, s.columns, s.rows) for s in sections], "dashboard.xlsx")
+    charts = {s.key: s.chart for s in sections if s.chart}
+    units = Unit.objects.approval_units() if scope.everything else Unit.objects.none()
+    unit = Unit.objects.filter(pk=filters.unit_id).first() if filters.unit_id else None
+    return render(
+        request,
+        "supervision/dashboard.html",
+        {
+            "sections": sections,
+            "charts": charts,
+            "filters": filters,
+            "units": units,
+            "kinds": Kind.choices,
+            "unit": unit,
+            "county": scope.everything,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def _csv(sections, filename: str) -> HttpResponse:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for section in sections:
+        writer.writerow([section.title])
+        writer.writerow(section.columns)
+        writer.writerows(section.rows)
+        writer.writerow([])
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _xlsx(sheets: list[Sheet], filename: str) -> HttpResponse:
+    buffer = io.BytesIO()
+    write_xlsx(buffer, sheets)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- Findings and rectification -------------------------------------------------------------------
+
+
+def findings_visible_to(user: User):
+    return scope_for(user).filter(
+        Finding.objects.select_related("case", "unit"), village_field="case__village"
+    )
+
+
+def finding_for_user(request: HttpRequest, finding_id: int) -> Finding:
+    try:
+        return findings_visible_to(request.user).get(pk=finding_id)
+    except Finding.DoesNotExist:
+        raise not_found(request, request.user, "finding", finding_id) from None
+
+
+@login_required
+def finding_list(request: HttpRequest) -> HttpResponse:
+    findings = findings_visible_to(request.user)
+    state = request.GET.get("state", Finding.State.OPEN)
+    if state in Finding.State.values:
+        findings = findings.filter(state=state)
+    if request.GET.get("rule"):
+        findings = findings.filter(rule=request.GET["rule"])
+    if request.GET.get("unit", "").isdigit():
+        findings = findings.filter(unit_id=int(request.GET["unit"]))
+    return render(
+        request,
+        "supervision/finding_list.html",
+        {
+            "findings": findings[:500],
+            "total": findings.count(),
+            "state": state,
+            "supervisor": is_supervisor(request.user),
+        },
+    )
+
+
+@login_required
+def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = finding_for_user(request, pk)
+    user = request.user
+    return render(
+        request,
+        "supervision/finding_detail.html",
+        {
+            "finding": finding,
+            "rectifications": finding.rectifications.select_related("ordered_by", "answered_by"),
+            "supervisor": is_supervisor(user),
+            "may_answer": user.unit_id == finding.unit_id
+            and user.has_role(Role.HANDLER, *LEADER_ROLES),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@require_POST
+@supervisor_only
+def run_checks(request: HttpRequest) -> HttpResponse:
+    summary = services.run_system_checks()
+    raised = sum(s["raised"] for s in summary.values())
+    closed = sum(s["closed"] for s in summary.values())
+    messages.success(request, f"系统监督核查完成：新发现{raised}个问题，关闭{closed}个已整改问题。")
+    return redirect("supervision:findings")
+
+
+@require_POST
+@supervisor_only
+def order_rectification(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = finding_for_user(request, pk)
+    try:
+        services.order_rectification(
+            finding=finding,
+            actor=request.user,
+            instruction=request.POST.get("instruction", ""),
+            due_on=_date(request.POST.get("due_on"), "due_on"),
+        )
+        messages.success(request, "已下达限期整改通知。")
+    except DomainError as error:
+        _fail(request, error)
+    return redirect("supervision:finding", pk=pk)
+
+
+def _rectification(request: HttpRequest, pk: int) -> Rectification:
+    finding_ids = findings_visible_to(request.user).values("id")
+    try:
+        return Rectification.objects.get(pk=pk, finding_id__in=finding_ids)
+    except Rectification.DoesNotExist:
+        raise not_found(request, request.user, "rectification", pk) from None
+
+
+@require_POST
+@login_required
+def answer_rectification(request: HttpRequest, pk: int) -> HttpResponse:
+    rectification = _rectification(request, pk)
+    try:
+        services.answer_rectification(
+            rectification=rectification, actor=request.user, answer=request.POST.get("answer", "")
+        )
+        messages.success(request, "整改情况已反馈县民政局。")
+    except DomainError as error:
+        _fail(request, error)
+    return redirect("supervision:finding", pk=rectification.finding_id)
+
+
+@require_POST
+@supervisor_only
+def decide_rectification(request: HttpRequest, pk: int) -> HttpResponse:
+    rectification = _rectification(request, pk)
+    try:
+        new_due = request.POST.get("new_due_on")
+        services.decide_rectification(
+            rectification=rectification,
+            actor=request.user,
+            accept=request.POST.get("verdict") == "accept",
+            note=request.POST.get("note", ""),
+            new_due_on=_date(new_due, "new_due_on") if new_due else None,
+        )
+        messages.success(request, "已记录验收意见。")
+    except DomainError as error:
+        _fail(request, error)
+    return redirect("supervision:finding", pk=rectification.finding_id)
+
+
+# --- Revocation -------------------------------------------------------------------------------------
+
+
+@supervisor_only
+def revoke(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_for_user(request.user, case_id, request=request)
+    today = timezone.localdate()
+    default_month = (today.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
+    if request.method == "POST":
+        try:
+            finding_id = request.POST.get("finding")
+            finding = finding_for_user(request, int(finding_id)) if finding_id else None
+            services.revoke_decision(
+                case=case,
+                actor=request.user,
+                reason=request.POST.get("reason", ""),
+                stop_from=_month(request.POST.get("stop_from"), "stop_from", default_month),
+                finding=finding,
+            )
+            messages.success(request, f"已撤销案件{case.number}的审核确认决定。")
+            return redirect("supervision:findings")
+        except DomainError as error:
+            _fail(request, error)
+    return render(
+        request,
+        "supervision/revoke.html",
+        {
+            "case": case,
+            "default_month": f"{default_month:%Y-%m}",
+            "finding": request.GET.get("finding", ""),
+        },
+    )
+
+
+# --- Spot checks ----------------------------------------------------------------------------------
+
+
+@supervisor_only
+def draw_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            draw = services.draw_spot_check_sample(
+                period_start=_date(request.POST.get("period_start"), "period_start"),
+                period_end=_date(request.POST.get("period_end"), "period_end"),
+                actor=request.user,
+                redraw_reason=request.POST.get("redraw_reason", ""),
+            )
+            messages.success(request, f"已抽取{draw.samples.count()}件案件。")
+            return redirect("supervision:draw", pk=draw.pk)
+        except DomainError as error:
+            _fail(request, error)
+    start, end = services.previous_month(timezone.localdate())
+    return render(
+        request,
+        "supervision/draw_list.html",
+        {
+            "draws": SpotCheckDraw.objects.select_related("drawn_by", "redraw_of"),
+            "start": start,
+            "end": end,
+        },
+    )
+
+
+@supervisor_only
+def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    draw = SpotCheckDraw.objects.filter(pk=pk).first()
+    if draw is None:
+        raise not_found(request, request.user, "draw", pk)
+    samples = draw.samples.select_related("case", "unit").order_by("unit__code", "kind", "case_id")
+    return render(request, "supervision/draw_detail.html", {"draw": draw, "samples": samples})
+
+
+@supervisor_only
+def sample_check(request: HttpRequest, pk: int) -> HttpResponse:
+    sample = SpotCheckSample.objects.select_related("case", "unit", "draw").filter(pk=pk).first()
+    if sample is None:
+        raise not_found(request, request.user, "sample", pk)
+    if request.method == "POST":
+        results = {
+            item: {
+                "ok": request.POST.get(f"{item}_ok") == "ok",
+                "note": request.POST.get(f"{item}_note", ""),
+            }
+            for item in CheckItem.values
+            if request.POST.get(f"{item}_ok") in ("ok", "problem")
+        }
+        try:
+            services.record_spot_check(
+                sample=sample,
+                actor=request.user,
+                results=results,
+                photos=request.FILES.getlist("photos"),
+            )
+            messages.success(request, "核查结果已保存。")
+            return redirect("supervision:draw", pk=sample.draw_id)
+        except DomainError as error:
+            _fail(request, error)
+    items = [(item, label, sample.results.get(item, {})) for item, label in CheckItem.choices]
+    return render(request, "supervision/sample_check.html", {"sample": sample, "items": items})
+
+
+# --- Bulletins --------------------------------------------------------------------------------------
+
+
+def bulletins_visible_to(user: User):
+    if is_supervisor(user) or user.is_county_staff:
+        return Bulletin.objects.all()
+    if user.unit_id and user.has_role(Role.HANDLER, *LEADER_ROLES):
+        return Bulletin.objects.filter(unit_id=user.unit_id)
+    return Bulletin.objects.none()
+
+
+@login_required
+def bulletin_list(request: HttpRequest) -> HttpResponse:
+    supervisor = is_supervisor(request.user)
+    if request.method == "POST" and supervisor:
+        try:
+            issued = services.issue_bulletins(
+                period_start=_date(request.POST.get("period_start"), "period_start"),
+                period_end=_date(request.POST.get("period_end"), "period_end"),
+                actor=request.user,
+            )
+            messages.success(request, f"已印发{len(issued)}份工作通报。")
+            return redirect("supervision:bulletins")
+        except DomainError as error:
+            _fail(request, error)
+    start, end = services.previous_month(timezone.localdate())
+    return render(
+        request,
+        "supervision/bulletin_list.html",
+        {
+            "bulletins": bulletins_visible_to(request.user).select_related("unit"),
+            "supervisor": supervisor,
+            "start": start,
+            "end": end,
+        },
+    )
+
+
+@login_required
+def bulletin_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    bulletin = bulletins_visible_to(request.user).filter(pk=pk).first()
+    if bulletin is None:
+        raise not_found(request, request.user, "bulletin", pk)
+    return FileResponse(
+        bulletin.file.open("rb"), content_type="application/pdf", filename=f"工作通报-{pk}.pdf"
+    )
+
+
+# --- Complaints ---------------------------------------------------------------------------------------
+
+
+@supervisor_only
+def complaint_list(request: HttpRequest) -> HttpResponse:
+    complaints = Complaint.objects.select_related("unit", "case", "assignee")
+    if request.GET.get("state") in Complaint.State.values:
+        complaints = complaints.filter(state=request.GET["state"])
+    return render(
+        request,
+        "supervision/complaint_list.html",
+        {
+            "complaints": complaints[:500],
+            "today": timezone.localdate(),
+            "states": Complaint.State.choices,
+        },
+    )
+
+
+@supervisor_only
+def complaint_new(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        post = request.POST
+        try:
+            case = None
+            if post.get("case_number"):
+                case = (
+                    scope_for(request.user)
+                    .filter(Case.objects.all())
+                    .filter(number=post["case_number"].strip())
+                    .first()
+                )
+                if case is None:
+                    raise DomainError("未找到该案件编号。", field="case_number")
+            unit = (
+                Unit.objects.filter(pk=post.get("unit")).first()
+                if post.get("unit", "").isdigit()
+                else None
+            )
+            complaint = services.register_complaint(
+                actor=request.user,
+                data={
+                    "received_on": _date(
+                        post.get("received_on"), "received_on", timezone.localdate()
+                    ),
+                    "channel": post.get("channel"),
+                    "anonymous": post.get("anonymous") == "on",
+                    "complainant_name": post.get("complainant_name", ""),
+                    "complainant_contact": post.get("complainant_contact", ""),
+                    "subject": post.get("subject", ""),
+                    "content": post.get("content", ""),
+                    "case": case,
+                    "unit": unit,
+                },
+            )
+            messages.success(request, "信访举报已登记。")
+            return redirect("supervision:complaint", pk=complaint.pk)
+        except DomainError as error:
+            _fail(request, error)
+            return render(
+                request, "supervision/complaint_new.html", _complaint_form(post), status=400
+            )
+    return render(request, "supervision/complaint_new.html", _complaint_form({}))
+
+
+def _complaint_form(data) -> dict:
+    return {
+        "channels": Complaint.Channel.choices,
+        "units": Unit.objects.approval_units(),
+        "data": data,
+    }
+
+
+@supervisor_only
+def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    complaint = Complaint.objects.select_related("unit", "case", "assignee").filter(pk=pk).first()
+    if complaint is None:
+        raise not_found(request, request.user, "complaint", pk)
+    if request.method == "POST":
+        try:
+            _complaint_action(request, complaint)
+            messages.success(request, "已保存。")
+            return redirect("supervision:complaint", pk=pk)
+        except DomainError as error:
+            _fail(request, error)
+    county_staff = User.objects.filter(
+        is_active=True, role_grants__role=Role.COUNTY_SUPERVISOR
+    ).distinct()
+    return render(
+        request,
+        "supervision/complaint_detail.html",
+        {
+            "complaint": complaint,
+            "staff": county_staff,
+            "findings": complaint.findings.all(),
+            "masked_name": mask_name(complaint.complainant_name),
+            "masked_contact": mask_phone(complaint.complainant_contact),
+        },
+    )
+
+
+def _complaint_action(request: HttpRequest, complaint: Complaint) -> None:
+    post, actor = request.POST, request.user
+    action = post.get("action")
+    if action == "assign":
+        assignee = User.objects.filter(pk=post.get("assignee") or 0).first()
+        if assignee is None:
+            raise DomainError("请选择承办人。", field="assignee")
+        services.assign_complaint(complaint=complaint, actor=actor, assignee=assignee)
+    elif action == "investigate":
+        findings = Finding.objects.filter(
+            pk__in=[int(i) for i in post.getlist("findings") if i.isdigit()]
+        )
+        services.record_investigation(
+            complaint=complaint,
+            actor=actor,
+            investigation=post.get("investigation", ""),
+            substantiated=post.get("substantiated") == "yes",
+            findings=findings,
+        )
+    elif action == "answer":
+        services.answer_complaint(complaint=complaint, actor=actor, answer=post.get("answer", ""))
+    elif action == "close":
+        services.close_complaint(complaint=complaint, actor=actor)
+    else:
+        raise DomainError("未知操作。", field="action")
+
+
+# --- Statistics, agencies, yearly assessment ---------------------------------------------------------
+
+
+@supervisor_only
+def statistics(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    try:
+        month = _month(request.GET.get("month"), "month", today.replace(day=1))
+    except DomainError as error:
+        _fail(request, error)
+        month = today.replace(day=1)
+    rows = selectors.monthly_statistics(month=month, scope=scope_for(request.user))
+    if request.GET.get("export") == "xlsx":
+        totals = ["合计", "", "", *(sum(r[i] for r in rows) for i in range(3, 8))]
+        sheet = Sheet(
+            f"{month:%Y年%m月}统计", selectors.STATISTICS_COLUMNS, rows, totals_row=totals
+        )
+        return _xlsx([sheet], f"statistics-{month:%Y-%m}.xlsx")
+    return render(
+        request,
+        "supervision/statistics.html",
+        {"rows": rows, "columns": selectors.STATISTICS_COLUMNS, "month": month},
+    )
+
+
+@supervisor_only
+def agencies(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    try:
+        start = _date(request.GET.get("start"), "start", today.replace(month=1, day=1))
+        end = _date(request.GET.get("end"), "end", today)
+    except DomainError as error:
+        _fail(request, error)
+        start, end = today.replace(month=1, day=1), today
+    sheet = selectors.agency_sheet(start=start, end=end)
+    columns = [
+        "机构",
+        "分派案件",
+        "已审核确认",
+        "按期办结",
+        "按期办结率(%)",
+        "抽查入户调查",
+        "入户调查问题",
+        "抽查合格率(%)",
+    ]
+    rows = [
+        [
+            r["agency"].name,
+            r["assigned"],
+            r["decided"],
+            r["on_time"],
+            r["on_time_rate"],
+            r["checked"],
+            r["problems"],
+            r["pass_rate"],
+        ]
+        for r in sheet
+    ]
+    if request.GET.get("export") == "xlsx":
+        return _xlsx([Sheet("第三方机构验收", columns, rows)], "agencies.xlsx")
+    return render(
+        request,
+        "supervision/agencies.html",
+        {"rows": rows, "columns": columns, "start": start, "end": end},
+    )
+
+
+@supervisor_only
+def assessment(request: HttpRequest) -> HttpResponse:
+    year = int(request.GET.get("year") or timezone.localdate().year)
+    if request.method == "POST":
+        try:
+            weights = {
+                key: Decimal(request.POST.get(key, ""))
+                for key in ("on_time", "findings", "rectification", "spot_check")
+            }
+        except InvalidOperation:
+            messages.error(request, "权重须为数字。")
+            return redirect(f"{request.path}?year={year}")
+        if any(value < 0 for value in weights.values()) or sum(weights.values()) <= 0:
+            messages.error(request, "权重不能为负，且合计须大于0。")
+        else:
+            AssessmentWeights.objects.create(set_by=request.user, **weights)
+            messages.success(request, "已保存新的考核权重。")
+        return redirect(f"{request.path}?year={year}")
+    weights = AssessmentWeights.current()
+    return render(
+        request,
+        "supervision/assessment.html",
+        {
+            "sheet": selectors.yearly_assessment(year=year, weights=weights),
+            "weights": weights,
+            "year": year,
+        },
+    )
+
+
+@supervisor_only
+def assessment_evidence(request: HttpRequest, year: int, unit_id: int) -> HttpResponse:
+    unit = Unit.objects.approval_units().filter(pk=unit_id).first()
+    if unit is None:
+        raise not_found(request, request.user, "unit", unit_id)
+    return render(
+        request,
+        "supervision/assessment_evidence.html",
+        {"unit": unit, "year": year, **selectors.assessment_evidence(unit=unit, year=year)},
+    )

@@ -1,0 +1,128 @@
+"""The dashboard's figures equal counts made independently, for the county and for one unit."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from cases.models import Case, Kind, Outcome, State
+from supervision.models import Finding, Rule
+from supervision.selectors import Filters, dashboard
+
+from ..factories import CaseFactory
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 5, 15)
+
+
+@pytest.fixture
+def county_cases(people):
+    """A mix of cases in both units; the tests recount them from this list, not from queries."""
+    made = []
+
+    def make(village, kind, state, **fields):
+        case = CaseFactory(applicant__household__village=village, kind=kind)
+        Case.objects.filter(pk=case.pk).update(state=state, **fields)
+        made.append((village.unit_id, kind, state, fields))
+
+    a, b = people.village_a, people.village_b
+    for i in range(4):
+        make(
+            a,
+            Kind.DIBAO,
+            State.IN_PAYMENT,
+            monthly_amount=Decimal("500.00"),
+            decided_on=date(2026, 3, 10 + i),
+            outcome=Outcome.APPROVE,
+            decided_on_time=i != 0,
+        )
+    make(
+        a,
+        Kind.TEKUN,
+        State.REJECTED,
+        decided_on=date(2026, 4, 2),
+        outcome=Outcome.REJECT,
+        decided_on_time=True,
+    )
+    make(a, Kind.DIBAO, State.VISITED, due_date=TODAY - timedelta(days=1))
+    make(a, Kind.DIBAO, State.ASSESSED, due_date=TODAY + timedelta(days=2))
+    make(
+        b,
+        Kind.DIBAO,
+        State.IN_PAYMENT,
+        monthly_amount=Decimal("300.00"),
+        decided_on=date(2026, 4, 20),
+        outcome=Outcome.APPROVE,
+        decided_on_time=False,
+    )
+    make(b, Kind.MARGINAL, State.ACCEPTED, due_date=TODAY + timedelta(days=30))
+    return made
+
+
+def section(sections, key):
+    return next(s for s in sections if s.key == key)
+
+
+def county_scope():
+    from accounts.access import Scope
+
+    return Scope(everything=True)
+
+
+def test_the_county_dashboard_counts_what_the_records_hold(people, county_cases):
+    filters = Filters(start=date(2026, 1, 1), end=TODAY)
+    sections = dashboard(scope=county_scope(), filters=filters, today=TODAY)
+
+    caseload = section(sections, "caseload")
+    assert sum(row[3] for row in caseload.rows) == len(county_cases)
+    assert ["巴彦高勒镇", "城乡低保", "发放中", 4] in caseload.rows
+
+    on_time = {row[0]: row[1:3] for row in section(sections, "on_time").rows}
+    decided = [c for c in county_cases if c[3].get("decided_on")]
+    for unit in (people.unit_a, people.unit_b):
+        mine = [c for c in decided if c[0] == unit.pk]
+        assert on_time[unit.name] == [len(mine), sum(1 for c in mine if c[3]["decided_on_time"])]
+
+    deadlines = {row[0]: row[1:] for row in section(sections, "deadlines").rows}
+    assert deadlines["巴彦高勒镇"] == [2, 1, 1]
+    assert deadlines["隆盛合镇"] == [1, 0, 0]
+
+    flow = {row[0]: row[1:] for row in section(sections, "flow").rows}
+    assert flow["2026-03"][1] == 4 and flow["2026-04"][1:3] == [1, 1]
+
+
+def test_a_unit_leader_sees_only_the_units_figures(people, county_cases, login):
+    client = login(people.first)
+    response = client.get("/supervision/?start=2026-01-01&end=2026-05-15")
+    assert response.status_code == 200
+    caseload = section(response.context["sections"], "caseload")
+    assert {row[0] for row in caseload.rows} == {"巴彦高勒镇"}
+    assert sum(row[3] for row in caseload.rows) == sum(
+        1 for c in county_cases if c[0] == people.unit_a.pk
+    )
+
+
+def test_the_dashboard_filters_by_unit_and_kind_and_downloads_what_is_shown(
+    people, county_cases, login
+):
+    client = login(people.supervisor)
+    Finding.objects.create(rule=Rule.DECIDED_LATE, unit=people.unit_b, evidence={})
+    url = f"/supervision/?unit={people.unit_b.pk}&kind=dibao&start=2026-01-01&end=2026-05-15"
+    response = client.get(url)
+    caseload = section(response.context["sections"], "caseload")
+    assert caseload.rows == [["隆盛合镇", "城乡低保", "发放中", 1]]
+    assert b'data-chart="caseload"' in response.content
+    assert b'id="dashboard-charts"' in response.content
+
+    workbook = load_workbook(io.BytesIO(client.get(url + "&export=xlsx").content))
+    assert workbook.worksheets[0]["A2"].value == "隆盛合镇"
+    csv_text = client.get(url + "&export=csv").content.decode("utf-8-sig")
+    assert "隆盛合镇,城乡低保,发放中,1" in csv_text
+
+
+def test_village_assistants_and_handlers_get_404_on_the_dashboard(people, login):
+    assert login(people.handler).get("/supervision/").status_code == 404
