@@ -81,11 +81,11 @@ def standing_list(unit: Unit, village_id: int | None = None) -> list[dict]:
 def publicity(request: HttpRequest, code: str) -> HttpResponse:
     unit = _unit(code)
     villages = unit.villages.filter(is_active=True)
-    village = (
-        villages.filter(pk=request.GET.get("village")).first()
-        if request.GET.get("village", "").isdigit()
-        else None
-    )
+    village = None
+    if request.GET.get("village"):
+        village = villages.filter(pk=_int(request.GET["village"])).first()
+        if village is None:
+            raise Http404("未找到该嘎查村/社区。")
     context = {
         "unit": unit,
         "villages": villages,
@@ -93,3 +93,7 @@ def publicity(request: HttpRequest, code: str) -> HttpResponse:
         "rows": standing_list(unit, village.pk if village else None),
     }
     return render(request, "public/publicity.html", context)
+
+
+def _int(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
