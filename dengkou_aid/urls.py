@@ -23,6 +23,7 @@ urlpatterns = [
     path("public/", include("cases.public_urls")),
     path("cases/deadlines/", include("cases.deadline_urls")),
     path("supervision/", include("supervision.urls")),
+    path("reviews/", include("disbursement.review_urls")),
     # The admin signs in through the one sign-in page, with its second factor.
     path("admin/login/", RedirectView.as_view(url="/accounts/login/?next=/admin/", query_string=False)),
     path("admin/", admin.site.urls),
@@ -32,6 +33,7 @@ urlpatterns = [
     path("api/disbursement/", include("disbursement.api_urls")),
     path("api/documents/", include("cases.document_api_urls")),
     path("api/cases/", include("cases.api_urls")),
+    path("api/reviews/", include("disbursement.review_api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
