@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.models import Role
+from supervision.selectors import supervisor_home
 
 # Each entry: (role, template of its block). Apps add their blocks here as they land.
 ROLE_BLOCKS: dict[str, str] = {}
@@ -41,7 +42,7 @@ HOME_PROVIDERS = {
     Role.FIRST_RESPONSIBLE: _empty("待签发审核确认决定", "暂无待签发事项。"),
     Role.VILLAGE_ASSISTANT: _empty("本村委托申请与变化报告", "暂无事项。"),
     Role.VERIFICATION_OFFICER: _empty("待出具核对报告", "暂无核对委托。"),
-    Role.COUNTY_SUPERVISOR: _empty("监督核查", "暂无待处理事项。"),
+    Role.COUNTY_SUPERVISOR: supervisor_home,
     Role.INVESTIGATOR: _empty("分派给本机构的入户调查", "暂无分派案件。"),
     Role.COUNTY_FINANCE: _empty("资金发放清册", "暂无待汇总清册。"),
     Role.ADMINISTRATOR: _empty("系统管理", "用户、单位、角色请在管理后台维护。"),

@@ -618,3 +618,33 @@ def assessment_evidence(*, unit: Unit, year: int) -> dict[str, Any]:
             unit=unit, checked_at__date__gte=start, checked_at__date__lte=end
         ).select_related("case"),
     }
+
+
+def supervisor_home(user) -> dict[str, Any]:
+    """The county supervisor's home block: open findings, overdue cases, pending complaints."""
+    from .models import Complaint
+
+    today = timezone.localdate()
+    open_findings = Finding.objects.filter(state=Finding.State.OPEN).count()
+    overdue = Case.objects.filter(state__in=CLOCK_STATES, due_date__lt=today).count()
+    answered = Rectification.objects.filter(state=Rectification.State.ANSWERED).count()
+    pending = Complaint.objects.exclude(
+        state__in=[Complaint.State.ANSWERED, Complaint.State.CLOSED]
+    ).count()
+    items = [
+        {"url": "/supervision/findings/", "label": f"未关闭的问题 {open_findings} 个", "note": ""},
+        {"url": "/supervision/", "label": f"超期未办结案件 {overdue} 件", "note": "全县"},
+        {"url": "/supervision/findings/", "label": f"待验收的整改反馈 {answered} 项", "note": ""},
+        {"url": "/supervision/complaints/", "label": f"待办信访举报 {pending} 件", "note": ""},
+    ]
+    return {
+        "title": "监督核查",
+        "items": items,
+        "empty": "暂无待处理事项。",
+        "count": open_findings + answered + pending,
+        "links": [
+            {"url": "/supervision/", "label": "统计看板"},
+            {"url": "/supervision/spot-checks/", "label": "实地抽查"},
+            {"url": "/supervision/bulletins/", "label": "工作通报"},
+        ],
+    }
