@@ -180,3 +180,13 @@ def test_the_nightly_task_runs_the_checks(decided_case):
     run_nightly_checks.delay()
     assert Finding.objects.filter(case=case, rule=Rule.AMOUNT_MISMATCH, state="open").exists()
     assert not Signature.objects.filter(case=case, void__isnull=False).exists()
+
+
+def test_a_supervisor_runs_the_checks_on_demand_and_a_township_may_not(people, decided_case, login):
+    from django.test import Client
+
+    case = decided_case()
+    Case.objects.filter(pk=case.pk).update(monthly_amount=Decimal("1"))
+    assert login(people.first).post("/supervision/findings/run/").status_code == 404
+    response = login(people.supervisor, Client()).post("/supervision/findings/run/", follow=True)
+    assert "新发现1个问题" in response.content.decode()
