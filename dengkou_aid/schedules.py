@@ -44,6 +44,20 @@ SCHEDULES = (
         hour="8",
     ),
     Schedule(
+        name="每月开启到期复核",
+        task="disbursement.tasks.open_due_reviews",
+        description="每月1日为到期的在保家庭开启定期复核（同一到期日只开启一次），通知经办人。",
+        hour="2",
+        day_of_month="1",
+    ),
+    Schedule(
+        name="逾期复核报县民政局",
+        task="disbursement.tasks.flag_overdue_reviews",
+        description="每日检查：逾期未完成的复核按单位报县民政局监管人员（每单位每月一次）。",
+        hour="8",
+        minute="30",
+    ),
+    Schedule(
         name="每月实地抽查抽样",
         task="supervision.tasks.draw_monthly_sample",
         description="每月1日按30%比例抽取实地抽查样本（由监督模块实施）。",

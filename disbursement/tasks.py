@@ -23,20 +23,26 @@ def generate_next_month_rosters() -> int:
 # --- Dynamic management (disbursement/reviews.py) ----------------------------------------
 
 
-@shared_task
-def open_due_reviews() -> int:
+@shared_task(name="disbursement.tasks.open_due_reviews")
+def open_due_reviews(day: str | None = None) -> int:
     """Monthly (beat, 1st of the month): open the periodic reviews that fall due; idempotent."""
     from .reviews import open_due_reviews as open_due
 
-    return open_due()
+    return open_due(today=_review_day(day))
 
 
-@shared_task
-def flag_overdue_reviews() -> int:
+@shared_task(name="disbursement.tasks.flag_overdue_reviews")
+def flag_overdue_reviews(day: str | None = None) -> int:
     """Daily (beat): tell the county's supervisors which units have overdue reviews."""
     from .reviews import flag_overdue_reviews as flag
 
-    return flag()
+    return flag(today=_review_day(day))
+
+
+def _review_day(day: str | None):
+    from datetime import date
+
+    return date.fromisoformat(day) if day else None
 
 
 # --- Caseload import (disbursement/caseload_import.py) -----------------------------------
