@@ -1,7 +1,7 @@
 """A beat scheduler that runs only while it holds a Redis lock, so two beats never both send.
 
 Every beat started with this scheduler tries, on each tick, to take or renew the lock
-`dengkou-aid:beat-lock` (SET NX with a TTL). The holder renews it and sends the due tasks;
+`dengkou-aid:beat-lock:<database name>` (SET NX with a TTL). The holder renews it and sends the due tasks;
 any other beat stands by and takes over within `LOCK_TTL` seconds of the holder's death
 (at once if the holder shut down cleanly and released it). Without Redis (the embedded
 default, where beat does not run) the lock is skipped.
@@ -18,7 +18,7 @@ from django_celery_beat.schedulers import DatabaseScheduler
 
 logger = logging.getLogger("dengkou_aid.beat")
 
-LOCK_KEY = "dengkou-aid:beat-lock"
+LOCK_KEY = "dengkou-aid:beat-lock:{database}"
 LOCK_TTL = 30
 STANDBY_INTERVAL = 5.0
 
@@ -37,14 +37,19 @@ return 0
 """
 
 
+def lock_key() -> str:
+    """One lock per deployment: beats sharing a Redis but not a database do not compete."""
+    return LOCK_KEY.format(database=settings.DATABASES["default"]["NAME"])
+
+
 class BeatLock:
     """A Redis lock with a TTL, identified by this process's host and pid."""
 
-    def __init__(self, url: str, *, key: str = LOCK_KEY, ttl: int = LOCK_TTL) -> None:
+    def __init__(self, url: str, *, key: str | None = None, ttl: int = LOCK_TTL) -> None:
         import redis
 
         self.client = redis.Redis.from_url(url)
-        self.key, self.ttl = key, ttl
+        self.key, self.ttl = key or lock_key(), ttl
         self.token = f"{socket.gethostname()}:{os.getpid()}"
         self._renew = self.client.register_script(_RENEW)
         self._release = self.client.register_script(_RELEASE)
@@ -83,6 +88,7 @@ class LockedDatabaseScheduler(DatabaseScheduler):
         finally:
             if self.beat_lock is not None and self.holding:
                 self.beat_lock.release()
+                self.holding = False
                 logger.info("beat lock released by %s", self.beat_lock.token)
 
     def _hold(self) -> bool:

@@ -106,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "cases.context_processors.nav_items",
             ],
         },
     },
@@ -200,7 +201,7 @@ else:
 
 # Celery: eager without Redis; with Redis, acknowledge late so a killed worker's task
 # is redelivered, and never schedule further ahead than the visibility timeout.
-CELERY_VISIBILITY_TIMEOUT = 3600
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
