@@ -33,6 +33,7 @@ urlpatterns = [
     path("api/disbursement/", include("disbursement.api_urls")),
     path("api/documents/", include("cases.document_api_urls")),
     path("api/cases/", include("cases.api_urls")),
+    path("api/supervision/", include("supervision.api_urls")),
     path("api/reviews/", include("disbursement.review_api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

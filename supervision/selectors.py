@@ -13,8 +13,8 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from accounts.access import Scope
-from accounts.models import Unit, UnitKind
+from accounts.access import Scope, scope_for
+from accounts.models import Role, Unit, UnitKind
 from cases.calendar import add_workdays
 from cases.models import (
     CLOCK_STATES,
@@ -648,3 +648,24 @@ def supervisor_home(user) -> dict[str, Any]:
             {"url": "/supervision/bulletins/", "label": "工作通报"},
         ],
     }
+
+
+def is_supervisor(user) -> bool:
+    return user.is_county_staff and user.has_role(Role.COUNTY_SUPERVISOR)
+
+
+def findings_visible_to(user) -> QuerySet[Finding]:
+    """Findings of the units (or village) a user may see; county staff see all."""
+    return scope_for(user).filter(
+        Finding.objects.select_related("case", "unit"), village_field="case__village"
+    )
+
+
+def dashboard_scope_for(user) -> Scope | None:
+    """County staff see the county; a unit's leaders see their unit; others nothing (None)."""
+    scope = scope_for(user)
+    if scope.everything:
+        return scope
+    if scope.unit_id and user.has_role(Role.FIRST_RESPONSIBLE, Role.DIRECT_RESPONSIBLE):
+        return scope
+    return None

@@ -35,12 +35,9 @@ from .models import (
     SpotCheckDraw,
     SpotCheckSample,
 )
+from .selectors import findings_visible_to, is_supervisor
 
 LEADER_ROLES = (Role.FIRST_RESPONSIBLE, Role.DIRECT_RESPONSIBLE)
-
-
-def is_supervisor(user: User) -> bool:
-    return user.is_county_staff and user.has_role(Role.COUNTY_SUPERVISOR)
 
 
 def supervisor_only(view: Callable) -> Callable:
@@ -58,13 +55,10 @@ def supervisor_only(view: Callable) -> Callable:
 
 def dashboard_scope(request: HttpRequest) -> Scope:
     """County staff see the county; a unit's leaders see their unit; others get 404."""
-    user = request.user
-    scope = scope_for(user)
-    if scope.everything:
-        return scope
-    if scope.unit_id and user.has_role(*LEADER_ROLES):
-        return scope
-    raise not_found(request, user, "dashboard", "")
+    scope = selectors.dashboard_scope_for(request.user)
+    if scope is None:
+        raise not_found(request, request.user, "dashboard", "")
+    return scope
 
 
 def _date(value: str | None, field: str, default: date | None = None) -> date:
@@ -163,12 +157,6 @@ def _xlsx(sheets: list[Sheet], filename: str) -> HttpResponse:
 
 
 # --- Findings and rectification -------------------------------------------------------------------
-
-
-def findings_visible_to(user: User):
-    return scope_for(user).filter(
-        Finding.objects.select_related("case", "unit"), village_field="case__village"
-    )
 
 
 def finding_for_user(request: HttpRequest, finding_id: int) -> Finding:

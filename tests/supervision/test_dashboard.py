@@ -126,3 +126,16 @@ def test_the_dashboard_filters_by_unit_and_kind_and_downloads_what_is_shown(
 
 def test_village_assistants_and_handlers_get_404_on_the_dashboard(people, login):
     assert login(people.handler).get("/supervision/").status_code == 404
+
+
+def test_the_api_gives_the_same_figures_and_hides_other_units_findings(people, county_cases, api):
+    response = api(people.supervisor).get(
+        "/api/supervision/dashboard/?start=2026-01-01&end=2026-05-15"
+    )
+    assert response.status_code == 200
+    caseload = next(s for s in response.json() if s["key"] == "caseload")
+    assert sum(row[3] for row in caseload["rows"]) == len(county_cases)
+    finding = Finding.objects.create(rule=Rule.DECIDED_LATE, unit=people.unit_a, evidence={})
+    assert api(people.outsider).get(f"/api/supervision/findings/{finding.pk}/").status_code == 404
+    assert api(people.handler).get(f"/api/supervision/findings/{finding.pk}/").status_code == 200
+    assert api(people.handler).get("/api/supervision/dashboard/").status_code == 404

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("dashboard/", api.DashboardApi.as_view(), name="api-supervision-dashboard"),
+    path("findings/", api.FindingListApi.as_view(), name="api-findings"),
+    path("findings/<int:finding_id>/", api.FindingDetailApi.as_view(), name="api-finding"),
+    path(
+        "spot-checks/samples/<int:sample_id>/",
+        api.SpotCheckRecordApi.as_view(),
+        name="api-spot-check-record",
+    ),
+]
