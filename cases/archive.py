@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Max
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -330,11 +329,11 @@ def retention_years(kind: str) -> int:
 
 
 def closed_on(case: Case) -> date | None:
-    """The day the case was closed (its last event), or None while it is open."""
+    """The day the case was closed (its first event in the closed state), or None while open."""
     if case.state not in CLOSED_STATES:
         return None
-    last = case.events.aggregate(m=Max("at"))["m"] or case.updated_at
-    return timezone.localtime(last).date()
+    first = case.events.filter(to_state=case.state).order_by("at", "seq").first()
+    return timezone.localtime(first.at if first else case.updated_at).date()
 
 
 def expires_on(case: Case) -> date | None:

@@ -32,7 +32,10 @@ def create_handover(
     cases = list(cases)
     if not cases:
         raise DomainError("请至少选择一件移交的案件档案。", field="cases")
-    if any(case.unit_id != unit_id or case.handler_id != from_handler.pk for case in cases):
+    # Read the handlers from the database: the caller's objects may be stale.
+    ids = {case.pk for case in cases}
+    own = Case.objects.filter(pk__in=ids, unit_id=unit_id, handler_id=from_handler.pk).count()
+    if own != len(ids):
         raise DomainError("只能移交移交人经办的本单位案件。", field="cases")
     with transaction.atomic():
         handover = Handover.objects.create(
@@ -110,8 +113,14 @@ def _complete(handover: Handover, actor: User) -> None:
                 action="handover",
                 label="档案移交，变更经办人",
                 actor=actor,
-                role=Role.DIRECT_RESPONSIBLE if actor.has_role(Role.DIRECT_RESPONSIBLE) else Role.HANDLER,
+                role=Role.DIRECT_RESPONSIBLE
+                if actor.has_role(Role.DIRECT_RESPONSIBLE)
+                else Role.HANDLER,
                 from_state=case.state,
                 note=f"{old_name} → {new_handler.full_name}",
-                data={"handover": handover.pk, "from": handover.from_handler_id, "to": new_handler.pk},
+                data={
+                    "handover": handover.pk,
+                    "from": handover.from_handler_id,
+                    "to": new_handler.pk,
+                },
             )
