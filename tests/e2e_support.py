@@ -1,0 +1,44 @@
+"""Shared browser launch for end-to-end tests: Debian's Chromium through Playwright's sync API.
+
+Use with pytest-django's `live_server`; set DJANGO_ALLOW_ASYNC_UNSAFE=true in the test module
+(Playwright runs an event loop in the test thread).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def chromium_available() -> bool:
+    return os.path.exists(CHROMIUM) or shutil.which("chromium") is not None
+
+
+@contextmanager
+def browser_page(*, locale: str = "zh-CN") -> Iterator:
+    """Yield a fresh Playwright page in headless Chromium; closes everything afterwards.
+
+    Callers check `chromium_available()` first and call `service_missing` when it is not.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(locale=locale)
+            yield context.new_page()
+        finally:
+            browser.close()
