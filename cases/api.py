@@ -424,7 +424,7 @@ TRANSITIONS = {
 # --- views -------------------------------------------------------------------------------
 
 
-def _valid(serializer: serializers.Serializer) -> dict:
+def validate_input(serializer: serializers.Serializer) -> dict:
     """Validate input; refuse with the first bad field's path and Chinese reason (400)."""
     if serializer.is_valid():
         return serializer.validated_data
@@ -517,7 +517,7 @@ class CaseListView(generics.ListAPIView):
     filter_backends: list = []
 
     def get_queryset(self):
-        params = _valid(CaseQuery(data=self.request.query_params))
+        params = validate_input(CaseQuery(data=self.request.query_params))
         return selectors.search_cases(self.request.user, **params)
 
     @extend_schema(parameters=CASE_FILTERS)
@@ -526,7 +526,7 @@ class CaseListView(generics.ListAPIView):
 
     @extend_schema(request=ApplicationSerializer, responses={201: CaseDetailSerializer})
     def post(self, request):
-        data = _valid(ApplicationSerializer(data=request.data))
+        data = validate_input(ApplicationSerializer(data=request.data))
         case = services.file_application(actor=request.user, **data)
         response = _detail(request, case.pk)
         response.status_code = status.HTTP_201_CREATED
@@ -577,7 +577,7 @@ class MaterialsView(APIView):
     @extend_schema(request=MaterialInput, responses={201: FileSerializer})
     def post(self, request, pk: int):
         case = case_for_user(request.user, pk, request=request._request)
-        data = _valid(MaterialInput(data=request.data))
+        data = validate_input(MaterialInput(data=request.data))
         stored = services.upload_material(actor=request.user, case=case, **data)
         return Response(FileSerializer(stored).data, status=status.HTTP_201_CREATED)
 
@@ -605,6 +605,6 @@ class TransitionView(APIView):
             raise Http404
         input_class, service = TRANSITIONS[name]
         case = case_for_user(request.user, pk, request=request._request)
-        data = _valid(input_class(data=request.data))
+        data = validate_input(input_class(data=request.data))
         service(actor=request.user, case=case, **data)
         return _detail(request, pk)

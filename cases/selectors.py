@@ -75,19 +75,31 @@ def _search(text: str) -> Q:
 
 def case_detail(user: User) -> QuerySet[Case]:
     """The user's cases with everything the case page and the API detail show, prefetched."""
-    return cases_visible_to(user).select_related(
-        "unit", "village", "household", "household__village", "applicant", "handler", "filed_by",
-        "agency",
-    ).prefetch_related(
-        Prefetch("household__members", queryset=Person.objects.order_by("id")),
-        "assessments",
-        Prefetch("signatures", queryset=Signature.objects.select_related("void").order_by("id")),
-        Prefetch("publicities", queryset=Publicity.objects.prefetch_related("objections")),
-        "files",
-        "consents",
-        "home_visits",
-        "appraisals",
-        "verification_requests__report",
+    return (
+        cases_visible_to(user)
+        .select_related(
+            "unit",
+            "village",
+            "household",
+            "household__village",
+            "applicant",
+            "handler",
+            "filed_by",
+            "agency",
+        )
+        .prefetch_related(
+            Prefetch("household__members", queryset=Person.objects.order_by("id")),
+            "assessments",
+            Prefetch(
+                "signatures", queryset=Signature.objects.select_related("void").order_by("id")
+            ),
+            Prefetch("publicities", queryset=Publicity.objects.prefetch_related("objections")),
+            "files",
+            "consents",
+            "home_visits",
+            "appraisals",
+            "verification_requests__report",
+        )
     )
 
 
@@ -209,3 +221,44 @@ def waiting_for(user: User, role: str) -> QuerySet[Case]:
     if role == Role.HANDLER:
         cases = cases.filter(Q(handler=user) | Q(handler__isnull=True))
     return cases.select_related("applicant", "village").order_by("due_date", "submitted_at")
+
+
+HOME_TITLES = {
+    Role.HANDLER: ("待办案件", "暂无待办案件。"),
+    Role.DIRECT_RESPONSIBLE: ("待签署审核意见", "暂无待签署事项。"),
+    Role.FIRST_RESPONSIBLE: ("待签发审核确认决定", "暂无待签发事项。"),
+    Role.VILLAGE_ASSISTANT: ("本村在办申请", "暂无在办申请。"),
+    Role.VERIFICATION_OFFICER: ("待出具核对报告", "暂无核对委托。"),
+}
+HOME_ITEMS = 10
+
+
+def case_home(role: str):
+    """A home-page provider: the cases waiting for this person in this role (two queries)."""
+    title, empty = HOME_TITLES[role]
+
+    def provider(user: User) -> dict:
+        cases = waiting_for(user, role)
+        items = [
+            {
+                "url": f"/cases/{case.pk}/",
+                "label": f"{case.number} {case.applicant.name}（{case.village.name}）",
+                "note": case.get_state_display()
+                + (f" · 期限 {case.due_date:%Y-%m-%d}" if case.due_date else ""),
+            }
+            for case in cases[:HOME_ITEMS]
+        ]
+        links = [{"url": "/cases/", "label": "全部案件"}]
+        if role == Role.VILLAGE_ASSISTANT:
+            links.append({"url": "/cases/new/", "label": "委托申请"})
+        if role == Role.VERIFICATION_OFFICER:
+            links = [{"url": "/cases/verification/", "label": "核对任务"}]
+        return {
+            "title": title,
+            "items": items,
+            "empty": empty,
+            "count": cases.count(),
+            "links": links,
+        }
+
+    return provider

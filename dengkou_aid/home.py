@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.models import Role
+from cases.selectors import case_home
 from supervision.selectors import supervisor_home
 
 # Each entry: (role, template of its block). Apps add their blocks here as they land.
@@ -37,11 +38,11 @@ def _empty(title: str, hint: str):
 
 
 HOME_PROVIDERS = {
-    Role.HANDLER: _empty("待办案件", "暂无待办案件。"),
-    Role.DIRECT_RESPONSIBLE: _empty("待签署审核意见", "暂无待签署事项。"),
-    Role.FIRST_RESPONSIBLE: _empty("待签发审核确认决定", "暂无待签发事项。"),
-    Role.VILLAGE_ASSISTANT: _empty("本村委托申请与变化报告", "暂无事项。"),
-    Role.VERIFICATION_OFFICER: _empty("待出具核对报告", "暂无核对委托。"),
+    Role.HANDLER: case_home(Role.HANDLER),
+    Role.DIRECT_RESPONSIBLE: case_home(Role.DIRECT_RESPONSIBLE),
+    Role.FIRST_RESPONSIBLE: case_home(Role.FIRST_RESPONSIBLE),
+    Role.VILLAGE_ASSISTANT: case_home(Role.VILLAGE_ASSISTANT),
+    Role.VERIFICATION_OFFICER: case_home(Role.VERIFICATION_OFFICER),
     Role.COUNTY_SUPERVISOR: supervisor_home,
     Role.INVESTIGATOR: _empty("分派给本机构的入户调查", "暂无分派案件。"),
     Role.COUNTY_FINANCE: _empty("资金发放清册", "暂无待汇总清册。"),

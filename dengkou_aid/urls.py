@@ -17,6 +17,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="home", permanent=False)),
     path("home/", home, name="home"),
     path("accounts/", include("accounts.urls")),
+    path("cases/", include("cases.urls")),
     path("imports/", include("disbursement.import_urls")),
     path("disbursement/", include("disbursement.urls")),
     path("documents/", include("cases.document_urls")),
