@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 
-from django.db.models import Count, Max, Q
+from django.db import connection
 
 from dengkou_aid.lib.workdays import WorkdayCalendar, WorkdayResult
 
@@ -134,16 +134,22 @@ def alert_upcoming_unknown_year(today: date) -> list[int]:
 
 
 def _fingerprint() -> tuple:
+    """One small query: counts catch deletions and bulk flag flips, the newest timestamps edits."""
     from .models import CalendarYear, WorkdayOverride
 
-    # Counts catch deletions and flag flips made by bulk updates; the newest timestamp, edits.
-    overrides = WorkdayOverride.objects.aggregate(
-        n=Count("id"), on=Count("id", filter=Q(is_workday=True)), at=Max("updated_at")
+    days = connection.ops.quote_name(WorkdayOverride._meta.db_table)
+    years = connection.ops.quote_name(CalendarYear._meta.db_table)
+    sql = (
+        f"SELECT (SELECT COUNT(*) FROM {days}),"
+        f" (SELECT COUNT(*) FROM {days} WHERE is_workday),"
+        f" (SELECT MAX(updated_at) FROM {days}),"
+        f" (SELECT COUNT(*) FROM {years}),"
+        f" (SELECT COUNT(*) FROM {years} WHERE complete),"
+        f" (SELECT MAX(updated_at) FROM {years})"
     )
-    years = CalendarYear.objects.aggregate(
-        n=Count("id"), on=Count("id", filter=Q(complete=True)), at=Max("updated_at")
-    )
-    return (*overrides.values(), *years.values())
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return tuple(cursor.fetchone())
 
 
 def _build() -> WorkdayCalendar:

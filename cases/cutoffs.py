@@ -95,12 +95,14 @@ def roster_window_open(day: date, unit: Unit | None = None) -> bool:
     return any(roster_window(leave.month)[0] <= day for leave in leaves)
 
 
-def closed_roster_months(today: date) -> list[date]:
-    """Payment months whose roster window has closed by `today` and may still be missing."""
+def last_closed_roster_month(today: date) -> date:
+    """The latest payment month whose 20th–25th window has closed by `today`.
+
+    After the 25th that is next month; before it, this month (whose window closed last
+    month, and whose roster may be late only under the county's leave).
+    """
     this_month = date(today.year, today.month, 1)
-    if today.day > ROSTER_WINDOW[1]:
-        return [add_months(this_month, 1), this_month]
-    return [this_month]
+    return add_months(this_month, 1) if today.day > ROSTER_WINDOW[1] else this_month
 
 
 def grant_roster_leave(

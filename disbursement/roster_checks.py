@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Role, Unit
 from accounts.notify import county_supervisors, notify, staff_with_role
-from cases.cutoffs import closed_roster_months, roster_due_date
+from cases.cutoffs import last_closed_roster_month, roster_due_date
 
 from .models import PaymentRoster, RosterKind, RosterState
 
@@ -22,17 +22,17 @@ SUBMITTED_STATES = (RosterState.SUBMITTED, RosterState.ACCEPTED)
 
 def missing_rosters(*, today: date) -> list[tuple[Unit, date]]:
     """(unit, payment month) pairs whose window has closed without a submitted regular roster."""
-    missing = []
-    for month in closed_roster_months(today):
-        submitted = set(
-            PaymentRoster.objects.filter(
-                month=month, kind=RosterKind.REGULAR, state__in=SUBMITTED_STATES
-            ).values_list("unit_id", flat=True)
-        )
-        for unit in Unit.objects.approval_units().order_by("code"):
-            if unit.pk not in submitted and today > roster_due_date(unit, month):
-                missing.append((unit, month))
-    return missing
+    month = last_closed_roster_month(today)
+    submitted = set(
+        PaymentRoster.objects.filter(
+            month=month, kind=RosterKind.REGULAR, state__in=SUBMITTED_STATES
+        ).values_list("unit_id", flat=True)
+    )
+    return [
+        (unit, month)
+        for unit in Unit.objects.approval_units().order_by("code")
+        if unit.pk not in submitted and today > roster_due_date(unit, month)
+    ]
 
 
 def flag_missing_rosters(*, today: date | None = None) -> int:

@@ -62,3 +62,14 @@ def run_import_batch(batch_id: int) -> None:
     from .caseload_import import run_import
 
     run_import(batch_id)
+
+
+# --- Monthly cut-offs (disbursement/roster_checks.py; dates from cases.cutoffs) -----------
+
+
+@shared_task(name="disbursement.tasks.flag_missing_rosters")
+def flag_missing_rosters(day: str | None = None) -> int:
+    """Daily (beat): after the 25th, or the county's leave, flag missing rosters once per unit."""
+    from .roster_checks import flag_missing_rosters as flag
+
+    return flag(today=_review_day(day))
