@@ -72,6 +72,14 @@ SIGNATURE_STEPS = {
     ),
 }
 
+# A case has one of these at a time; a correction is a reissue that replaces it.
+ONE_PER_CASE = (
+    DocType.CONSENT_FORM,
+    DocType.VERIFICATION_LETTER,
+    DocType.APPROVAL_DECISION,
+    DocType.REJECTION_NOTICE,
+)
+
 ISSUER_ROLES = (Role.HANDLER, Role.DIRECT_RESPONSIBLE, Role.FIRST_RESPONSIBLE)
 ADULT_AGE = 18
 
@@ -193,6 +201,12 @@ def issue_document(
 
 def _check_replacement(case: Case, doc_type: str, replaces: Document | None, reason: str) -> None:
     if replaces is None:
+        current = case.documents.filter(doc_type=doc_type, replaced_by__isnull=True).first()
+        if doc_type in ONE_PER_CASE and current is not None:
+            raise Conflict(
+                f"本案件已出具{current.number}；如需更正，请选择替代该文书并说明理由。",
+                field="replaces",
+            )
         return
     if replaces.case_id != case.pk or replaces.doc_type != doc_type:
         raise DomainError("被替代的文书不属于本案件或类别不同。", field="replaces")
@@ -228,7 +242,9 @@ def _store(case, doc_type, today, seq, number, context, actor, replaces, reason)
         reason=reason,
         context=context,
     )
-    document.file.save(f"{case.unit.code}-{today.year}-{doc_type}-{seq:04d}.pdf", ContentFile(pdf), save=False)
+    document.file.save(
+        f"{case.unit.code}-{today.year}-{doc_type}-{seq:04d}.pdf", ContentFile(pdf), save=False
+    )
     document.save()
     return document
 
@@ -288,7 +304,9 @@ def _signatures(case: Case, steps: tuple[str, ...]) -> list[dict[str, str]]:
     if not steps:
         return []
     rows = []
-    for signature in valid_signatures(case, *steps).select_related("unit").order_by("signed_at", "id"):
+    for signature in (
+        valid_signatures(case, *steps).select_related("unit").order_by("signed_at", "id")
+    ):
         rows.append(
             {
                 "step": signature.get_step_display(),
@@ -469,4 +487,3 @@ BUILDERS: dict[str, Callable[[Case, date, Mapping[str, Any]], dict[str, Any]]] =
     DocType.REJECTION_NOTICE: _rejection_context,
     DocType.ADJUSTMENT_NOTICE: _adjustment_context,
 }
-

@@ -70,3 +70,12 @@ def test_the_api_answers_409_with_the_reason_and_201_when_the_state_fits(people,
     )
     assert response.status_code == 201, response.content
     assert response.json()["number"].endswith("第0001号")
+
+
+def test_a_second_decision_without_replacing_the_first_is_refused(people):
+    case = make_case(people, State.APPROVED)
+    first = issue_document(case=case, doc_type=DocType.APPROVAL_DECISION, actor=people.handler)
+
+    with pytest.raises(Conflict, match=first.number):
+        issue_document(case=case, doc_type=DocType.APPROVAL_DECISION, actor=people.handler)
+    assert Document.objects.count() == 1

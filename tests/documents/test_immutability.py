@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection, transaction
 
+from accounts.audit import record
 from accounts.models import AuditLog
 from cases.documents import issue_document
 from cases.models import CaseEvent, DocType, Document, Signature, State
@@ -117,6 +118,6 @@ def test_postgresql_itself_refuses_update_and_delete_of_signed_rows(issued):
     ):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [issued.pk])
-    log = AuditLog.objects.first()
+    log = record(AuditLog.Action.SENSITIVE_READ, detail="测试")
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE accounts_auditlog SET detail = 'x' WHERE id = %s", [log.pk])

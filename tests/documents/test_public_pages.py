@@ -3,6 +3,7 @@ and the standing publicity list; cacheable, linked from the sign-in page."""
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.test import Client
 
 from cases.models import Kind, ServiceGuide
@@ -59,3 +60,15 @@ def test_the_sign_in_page_links_to_the_public_pages(client):
 
 def test_public_pages_answer_get_only(people, client):
     assert client.post(f"/public/{people.unit_a.code}/guide/").status_code == 405
+
+
+def test_the_public_pages_are_rate_limited_per_address(people, client, settings):
+    settings.RATELIMIT_ENABLE = True
+    cache.clear()
+    url = f"/public/{people.unit_a.code}/guide/"
+
+    answers = [client.get(url, REMOTE_ADDR="203.0.113.9").status_code for _ in range(61)]
+
+    assert answers[:60] == [200] * 60 and answers[60] in (403, 429)
+    assert client.get(url, REMOTE_ADDR="203.0.113.10").status_code == 200
+    cache.clear()
