@@ -15,8 +15,10 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models.fields.json import KT
 
+from cases.assessment import CARE_STANDARD_KIND, round_amount
 from cases.calendar import ACCEPTANCE_LIMIT_WORKDAYS, add_workdays
 from cases.models import (
     DECIDED_STATES,
@@ -53,11 +55,6 @@ def _decided(cases: QuerySet[Case]) -> QuerySet[Case]:
     return cases.filter(state__in=DECIDED_STATES, imported=False)
 
 
-def _valid_signed_at(step: str) -> Subquery:
-    latest = Signature.objects.filter(case=OuterRef("pk"), step=step, void__isnull=True)
-    return Subquery(latest.order_by("-signed_at").values("signed_at")[:1])
-
-
 # --- Procedure ---------------------------------------------------------------------------
 
 SIGNED_STATES = {
@@ -70,10 +67,19 @@ SIGNED_STATES = {
 }
 
 
+def _valid_signed_at(step: str) -> Max:
+    return Max(
+        "signatures__signed_at",
+        filter=Q(signatures__step=step, signatures__void__isnull=True),
+    )
+
+
 def signature_order(cases: QuerySet[Case]) -> Iterator[Hit]:
     """Each state past the proposal needs its valid signatures, signed proposal → opinion → decision."""
     rows = (
         cases.filter(state__in=list(SIGNED_STATES), imported=False)
+        .order_by()
+        .values("id")
         .annotate(
             p=_valid_signed_at(SignatureStep.PROPOSAL),
             o=_valid_signed_at(SignatureStep.OPINION),
@@ -117,56 +123,47 @@ STAGES = {
 
 def stage_missing(cases: QuerySet[Case]) -> Iterator[Hit]:
     """A decided case needs each stage's record, in order: visit before assessment, publicity over before decision."""
-    last_publicity_end = Subquery(
-        Publicity.objects.filter(case=OuterRef("pk")).order_by("-id").values("ends_on")[:1]
+    decided = _decided(cases).order_by()
+    records = {
+        "verification": VerificationReport.objects.filter(request__case=OuterRef("pk")),
+        "home_visit": HomeVisit.objects.filter(case=OuterRef("pk")),
+        "assessment": IncomeAssessment.objects.filter(case=OuterRef("pk")),
+        "publicity": Publicity.objects.filter(case=OuterRef("pk")),
+    }
+    found: dict[int, dict[str, Any]] = {}
+
+    def note(case_id: int, unit_id: int, key: str, text: str) -> None:
+        hit = found.setdefault(case_id, {"unit": unit_id, "missing": [], "out_of_order": []})
+        hit[key].append(text)
+
+    for stage, records_of_case in records.items():
+        # NOT EXISTS in WHERE becomes one anti-join, not a subquery per case.
+        for case_id, unit_id in (
+            decided.filter(~Exists(records_of_case)).values_list("id", "unit_id").iterator(CHUNK)
+        ):
+            note(case_id, unit_id, "missing", STAGES[stage])
+    visited_after = (
+        decided.values("id")
+        .annotate(visit=Max("home_visits__recorded_at"), assessed=Max("assessments__assessed_at"))
+        .filter(visit__gt=F("assessed"))
+        .values_list("id", "unit_id")
     )
-    rows = (
-        _decided(cases)
-        .annotate(
-            verification=Exists(VerificationReport.objects.filter(request__case=OuterRef("pk"))),
-            home_visit=Exists(HomeVisit.objects.filter(case=OuterRef("pk"))),
-            assessment=Exists(IncomeAssessment.objects.filter(case=OuterRef("pk"))),
-            publicity=Exists(Publicity.objects.filter(case=OuterRef("pk"))),
-            last_visit=Subquery(
-                HomeVisit.objects.filter(case=OuterRef("pk"))
-                .order_by("-recorded_at")
-                .values("recorded_at")[:1]
-            ),
-            last_assessment=Subquery(
-                IncomeAssessment.objects.filter(case=OuterRef("pk"))
-                .order_by("-assessed_at")
-                .values("assessed_at")[:1]
-            ),
-            publicity_end=last_publicity_end,
-        )
-        .filter(
-            Q(verification=False)
-            | Q(home_visit=False)
-            | Q(assessment=False)
-            | Q(publicity=False)
-            | Q(last_visit__gt=F("last_assessment"))
-            | Q(decided_on__lte=F("publicity_end"))
-        )
-        .values_list(
-            "id",
-            "unit_id",
-            *STAGES,
-            "last_visit",
-            "last_assessment",
-            "publicity_end",
-            "decided_on",
-        )
+    for case_id, unit_id in visited_after.iterator(CHUNK):
+        note(case_id, unit_id, "out_of_order", "收入核算早于最近一次入户调查")
+    early = (
+        decided.values("id")
+        .annotate(publicity_end=Max("publicities__ends_on"))
+        .filter(decided_on__lte=F("publicity_end"))
+        .values_list("id", "unit_id", "publicity_end")
     )
-    for case_id, unit_id, *present, visit, assessed, publicity_end, decided in rows.iterator(
-        chunk_size=CHUNK
-    ):
-        missing = [label for label, ok in zip(STAGES.values(), present, strict=True) if not ok]
-        order = []
-        if visit and assessed and visit > assessed:
-            order.append("收入核算早于最近一次入户调查")
-        if publicity_end is not None and decided is not None and decided <= publicity_end:
-            order.append(f"公示至{publicity_end}，公示期未满即审核确认")
-        yield Hit(case_id, unit_id, {"missing": missing, "out_of_order": order})
+    for case_id, unit_id, end in early.iterator(CHUNK):
+        note(case_id, unit_id, "out_of_order", f"公示至{end}，公示期未满即审核确认")
+    for case_id, hit in sorted(found.items()):
+        yield Hit(
+            case_id,
+            hit.pop("unit"),
+            {"missing": [label for label in STAGES.values() if label in hit["missing"]], **hit},
+        )
 
 
 def material_missing(cases: QuerySet[Case]) -> Iterator[Hit]:
@@ -243,33 +240,36 @@ class Standards:
         for standard in PolicyStandard.objects.order_by("-effective_from", "-id"):
             self.standards[(standard.kind, standard.area)].append(standard)
         self.rules = list(CountyRules.objects.order_by("-effective_from"))
+        self.defaults: CountyRules | None = None
 
     def standard(self, kind: str, area: str, day: date) -> PolicyStandard | None:
         return next((s for s in self.standards[(kind, area)] if s.effective_from <= day), None)
 
     def county_rules(self, day: date) -> CountyRules:
-        return next((r for r in self.rules if r.effective_from <= day), None) or CountyRules(
-            effective_from=day
-        )
+        found = next((r for r in self.rules if r.effective_from <= day), None)
+        if found is None:
+            # National defaults; one instance serves every row.
+            if self.defaults is None:
+                self.defaults = CountyRules(effective_from=day)
+            found = self.defaults
+        return found
 
 
 def recompute_amount(
     assessment: dict[str, Any], *, kind: str, area: str, standards: Standards
 ) -> tuple[Decimal, dict[str, Any]]:
     """The monthly amount from a stored assessment and the standards in force on its basis date."""
-    from cases.assessment import CARE_STANDARD_KIND, round_amount
-
     basis = assessment["basis_date"]
     rules = standards.county_rules(basis)
     base_kind = StandardKind.TEKUN_BASIC if kind == Kind.TEKUN else StandardKind.DIBAO
     standard = standards.standard(base_kind, area, basis)
     if standard is None:
         return Decimal("0.00"), {"standard": None}
-    working = assessment["working"] or {}
     months = Decimal(assessment["period_months"] or 1)
+    total, exempt = assessment["total_period_income"], assessment["exempt_period_income"]
     counted_period = (
-        Decimal(working["total_period_income"]) - Decimal(working["exempt_period_income"])
-        if "total_period_income" in working
+        Decimal(total) - Decimal(exempt or "0")
+        if total is not None
         else assessment["counted_monthly_income"] * months
     )
     size = assessment["household_size"]
@@ -310,7 +310,8 @@ def amount_mismatch(cases: QuerySet[Case]) -> Iterator[Hit]:
             "counted_monthly_income",
             "care_tier",
             "amount",
-            "working",
+            total_period_income=KT("working__total_period_income"),
+            exempt_period_income=KT("working__exempt_period_income"),
         )
     )
     previous = None
