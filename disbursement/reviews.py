@@ -20,8 +20,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case as DbCase
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -192,49 +193,89 @@ def open_due_reviews(*, today: date | None = None) -> int:
     """Open the scheduled reviews due by `today`; running it again opens nothing new."""
     today = today or timezone.localdate()
     ensure_schedules(today=today)
-    open_reviews = Review.objects.filter(
-        household_id=OuterRef("household_id"), state__in=OPEN_REVIEW_STATES
-    )
-    due = (
-        ReviewSchedule.objects.filter(
-            next_review_on__lte=today, entitlement__in=entitlements_in_payment(today)
-        )
-        .exclude(Exists(open_reviews))
-        .values_list(
-            "entitlement_id",
-            "entitlement__case_id",
-            "household_id",
-            "entitlement__unit_id",
-            "entitlement__village_id",
-            "next_review_on",
-            "rule",
-        )
-        .order_by("entitlement_id")
-    )
-    scheduled_today = Review.objects.filter(opened_on=today, trigger=ReviewTrigger.SCHEDULE)
-    before = scheduled_today.count()
-    # Within each batch the unique indexes (one open review per household, one scheduled
-    # review per due date) make a rerun or a concurrent run a no-op.
-    for chunk in _chunks(due.iterator(chunk_size=BATCH)):
-        rows = [
-            Review(
-                entitlement_id=entitlement_id,
-                case_id=case_id,
-                household_id=household_id,
-                unit_id=unit_id,
-                village_id=village_id,
-                trigger=ReviewTrigger.SCHEDULE,
-                opened_on=today,
-                due_on=due_on,
-                verification_required=rule == ReviewRule.VOLATILE,
-            )
-            for entitlement_id, case_id, household_id, unit_id, village_id, due_on, rule in chunk
-        ]
-        Review.objects.bulk_create(rows, ignore_conflicts=True)
-    opened = scheduled_today.count() - before
+    opened = _insert_reviews(_due_reviews_source(today))
     if opened:
         _notify_units_of_due_reviews(today)
     return opened
+
+
+def _due_reviews_source(today: date) -> QuerySet:
+    """The SELECT producing one review row per schedule due by `today` (household in payment,
+    no review under way), in REVIEW_COLUMNS order."""
+    open_reviews = Review.objects.filter(
+        household_id=OuterRef("household_id"), state__in=OPEN_REVIEW_STATES
+    )
+    now = timezone.now()
+    return (
+        ReviewSchedule.objects.filter(next_review_on__lte=today)
+        .filter(
+            Q(entitlement__end_month__isnull=True)
+            | Q(entitlement__end_month__gte=services.month_start(today))
+        )
+        .exclude(Exists(open_reviews))
+        .values(
+            c_entitlement=F("entitlement_id"),
+            c_case=F("entitlement__case_id"),
+            c_household=F("household_id"),
+            c_unit=F("entitlement__unit_id"),
+            c_village=F("entitlement__village_id"),
+            c_trigger=Value(ReviewTrigger.SCHEDULE),
+            c_opened=Value(today),
+            c_due=F("next_review_on"),
+            c_state=Value(ReviewState.OPEN),
+            c_version=Value(0),
+            c_verification=DbCase(
+                When(rule=ReviewRule.VOLATILE, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+            c_investigators=Value("[]"),
+            c_findings=Value(""),
+            c_working=Value("{}"),
+            c_outcome=Value(""),
+            c_reason=Value(""),
+            c_income_above=Value(False),
+            c_closed_reason=Value(""),
+            c_created=Value(now),
+            c_updated=Value(now),
+        )
+    )
+
+
+REVIEW_COLUMNS = (
+    "entitlement_id",
+    "case_id",
+    "household_id",
+    "unit_id",
+    "village_id",
+    "trigger",
+    "opened_on",
+    "due_on",
+    "state",
+    "version",
+    "verification_required",
+    "investigators",
+    "visit_findings",
+    "working",
+    "outcome",
+    "reason",
+    "income_above_standard",
+    "closed_reason",
+    "created_at",
+    "updated_at",
+)
+
+
+def _insert_reviews(source: QuerySet) -> int:
+    """INSERT ... SELECT ... ON CONFLICT DO NOTHING: one statement, and the unique indexes
+    (one open review per household, one scheduled review per due date) make a rerun or a
+    concurrent run open nothing twice."""
+    select_sql, params = source.query.sql_with_params()
+    columns = ", ".join(connection.ops.quote_name(c) for c in REVIEW_COLUMNS)
+    sql = f"INSERT INTO {Review._meta.db_table} ({columns}) {select_sql} ON CONFLICT DO NOTHING"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def _chunks(rows: Iterator, size: int = BATCH) -> Iterator[list]:
