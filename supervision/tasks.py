@@ -1,6 +1,8 @@
-"""Celery tasks of supervision: thin wrappers that call a service."""
+"""Celery tasks of supervision: thin wrappers that call a service, safe to run twice."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from celery import shared_task
 from django.utils import timezone
@@ -10,15 +12,16 @@ from .models import SpotCheckDraw
 
 
 @shared_task(name="supervision.tasks.run_nightly_checks")
-def run_nightly_checks() -> dict:
-    """Run every system-check rule over the whole county."""
+def run_nightly_checks(day: str | None = None) -> dict:
+    """Run every system-check rule over the whole county (findings are raised once, closed when fixed)."""
     return services.run_system_checks()
 
 
 @shared_task(name="supervision.tasks.draw_monthly_sample")
-def draw_monthly_sample() -> int:
-    """Draw last month's field spot-check sample, once: a rerun returns the existing draw."""
-    start, end = services.previous_month(timezone.localdate())
+def draw_monthly_sample(day: str | None = None) -> int:
+    """Draw the previous month's field spot-check sample once; a rerun returns the existing draw."""
+    today = date.fromisoformat(day) if day else timezone.localdate()
+    start, end = services.previous_month(today)
     existing = SpotCheckDraw.objects.filter(
         period_start=start, period_end=end, redraw_of__isnull=True
     ).first()

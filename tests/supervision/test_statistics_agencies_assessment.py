@@ -1,0 +1,120 @@
+"""Monthly statistics, the agencies' acceptance sheet and the yearly assessment, from the records."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from accounts.access import Scope
+from cases.models import Case, CaseEvent, Kind, Outcome, State
+from supervision.models import AssessmentWeights, Finding, Rule, SpotCheckSample
+from supervision.selectors import agency_sheet, monthly_statistics, yearly_assessment
+from supervision.services import draw_spot_check_sample
+
+from ..factories import CaseFactory, PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def case_in(village, state, **fields):
+    case = CaseFactory(applicant__household__village=village, kind=fields.pop("kind", Kind.DIBAO))
+    Case.objects.filter(pk=case.pk).update(state=state, **fields)
+    return case
+
+
+def test_monthly_statistics_count_households_persons_money_new_and_stopped(people):
+    paid = case_in(
+        people.village_a,
+        State.IN_PAYMENT,
+        monthly_amount=Decimal("400.00"),
+        decided_on=date(2026, 3, 5),
+        outcome=Outcome.APPROVE,
+    )
+    PersonFactory(household=paid.household, relation="child")
+    case_in(
+        people.village_a,
+        State.STANDING_PUBLICITY,
+        monthly_amount=Decimal("250.50"),
+        decided_on=date(2025, 12, 1),
+        outcome=Outcome.APPROVE,
+    )
+    stopped = case_in(people.village_a, State.TERMINATED, decided_on=date(2025, 5, 1))
+    CaseEvent.objects.create(
+        case=stopped,
+        seq=1,
+        action="terminate",
+        label="终止",
+        from_state="in_payment",
+        to_state="terminated",
+        at=timezone.make_aware(datetime(2026, 3, 18, 10)),
+    )
+    rows = monthly_statistics(month=date(2026, 3, 1), scope=Scope(everything=True))
+    assert rows == [["城乡低保", "农村牧区", "巴彦高勒镇", 2, 3, Decimal("650.50"), 1, 1]]
+
+
+def test_the_statistics_export_to_excel_with_totals(people, login):
+    case_in(people.village_b, State.IN_PAYMENT, monthly_amount=Decimal("300.00"))
+    response = login(people.supervisor).get("/supervision/statistics/?month=2026-03&export=xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert [c.value for c in sheet[2]][:6] == ["城乡低保", "农村牧区", "隆盛合镇", 1, 1, 300]
+    assert sheet[3][0].value == "合计"
+
+
+def test_the_agency_sheet_shows_its_cases_on_time_rate_and_home_visit_findings(people):
+    for on_time in (True, False):
+        case_in(
+            people.village_a,
+            State.APPROVED,
+            agency=people.agency,
+            decided_on=date(2026, 3, 3),
+            decided_on_time=on_time,
+            outcome=Outcome.APPROVE,
+        )
+    draw = draw_spot_check_sample(
+        period_start=date(2026, 3, 1), period_end=date(2026, 3, 31), actor=people.supervisor
+    )
+    SpotCheckSample.objects.filter(draw=draw).update(
+        checked_at=timezone.make_aware(datetime(2026, 4, 2, 10)),
+        results={"home_visit": {"ok": False, "note": "未见调查人员签字"}},
+    )
+    row = agency_sheet(start=date(2026, 1, 1), end=date(2026, 12, 31))[0]
+    assert (row["assigned"], row["decided"], row["on_time"], row["on_time_rate"]) == (
+        2,
+        2,
+        1,
+        Decimal("50.0"),
+    )
+    assert (row["checked"], row["problems"]) == (1, 1)
+
+
+def test_the_yearly_score_follows_the_counties_weights_and_shows_its_evidence(people, login):
+    for on_time in (True, True, True, False):
+        case_in(
+            people.village_a,
+            State.APPROVED,
+            decided_on=date(2026, 3, 3),
+            decided_on_time=on_time,
+            outcome=Outcome.APPROVE,
+        )
+    Finding.objects.create(rule=Rule.DECIDED_LATE, unit=people.unit_a, evidence={})
+    sheet = {row["unit"].pk: row for row in yearly_assessment(year=2026)}
+    mine = sheet[people.unit_a.pk]
+    assert mine["evidence"]["decided"] == 4 and mine["evidence"]["findings"] == 1
+    assert mine["parts"]["on_time"] == Decimal("75.0") and mine["parts"]["findings"] == Decimal(
+        "75.0"
+    )
+    # 40×75 + 20×75 + 20×100 + 20×100 over 100
+    assert mine["score"] == Decimal("85.0")
+    login(people.supervisor).post(
+        "/supervision/assessment/?year=2026",
+        {"on_time": "100", "findings": "0", "rectification": "0", "spot_check": "0"},
+    )
+    assert AssessmentWeights.current().on_time == 100
+    assert {row["unit"].pk: row for row in yearly_assessment(year=2026)}[people.unit_a.pk][
+        "score"
+    ] == Decimal("75.0")
