@@ -42,6 +42,7 @@ from cases.models import (
     Person,
     PolicyStandard,
     Relation,
+    Sex,
     StandardKind,
     State,
     WorkAbility,
@@ -124,7 +125,7 @@ IMPORT_ACTION = "imported"
 IMPORT_LABEL = "存量导入"
 MAX_ERRORS_KEPT = 2000
 LOOKUP_CHUNK = 1000
-WRITE_BATCH = 500
+WRITE_BATCH = 1000
 IMPORTER_ROLES = (Role.ADMINISTRATOR, Role.COUNTY_SUPERVISOR)
 
 KIND_NAMES: dict[str, tuple[str, str | None]] = {
@@ -254,6 +255,16 @@ class Lookups:
             self.villages_by_code[village.code] = village
             self.villages_by_name.setdefault((village.unit_id, village.name), village)
         self._standards: dict[tuple[str, str], Decimal | None] = {}
+        self._fields: dict[tuple[str, ...], HouseholdFields] = {}
+
+    def household_fields(self, raw: tuple[str, ...]) -> HouseholdFields:
+        # Members of a household (and many households) repeat these columns: parse once.
+        fields = self._fields.get(raw)
+        if fields is None:
+            if len(self._fields) > 20_000:
+                self._fields.clear()
+            fields = self._fields[raw] = _household_fields(raw, self)
+        return fields
 
     def unit(self, code: str) -> Unit:
         unit = self.units.get(code)
@@ -280,37 +291,77 @@ class Lookups:
         return self._standards[(kind, area)]
 
 
+HOUSEHOLD_COLUMNS = (
+    "单位代码",
+    "嘎查村/社区",
+    "救助类别",
+    "特困供养护理等级",
+    "家庭人口",
+    "月救助金额",
+    "起始发放年月",
+    "最近复核日期",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdFields:
+    """The columns every member of a household repeats, parsed once per distinct value."""
+
+    unit: Unit | None
+    village: Village | None
+    kind_area: tuple[str, str | None] | None
+    care_tier: str | None
+    size: int | None
+    amount: Decimal | None
+    start_month: date | None
+    last_review: date | None
+    problems: tuple[str, ...]
+
+
+def _collect(problems: list[str], parse: Callable[[], Any]) -> Any:
+    try:
+        return parse()
+    except RowError as error:
+        problems.append(str(error))
+        return None
+
+
+def _household_fields(raw: tuple[str, ...], lookups: Lookups) -> HouseholdFields:
+    unit_code, village_name, kind, tier, size, amount, start, review = raw
+    problems: list[str] = []
+    unit = _collect(problems, lambda: lookups.unit(unit_code))
+    village = _collect(problems, lambda: lookups.village(unit, village_name)) if unit else None
+    kind_area = _collect(problems, lambda: _kind(kind))
+    return HouseholdFields(
+        unit=unit,
+        village=village,
+        kind_area=kind_area,
+        care_tier=_collect(problems, lambda: _care_tier(tier, kind_area)),
+        size=_collect(problems, lambda: _positive_int(size, "家庭人口")),
+        amount=_collect(problems, lambda: _money(amount)),
+        start_month=_collect(problems, lambda: _month(start, "起始发放年月")),
+        last_review=_collect(problems, lambda: _optional_date(review, lookups.today)),
+        problems=tuple(problems),
+    )
+
+
 def parse_row(line: int, values: dict[str, str], lookups: Lookups) -> Member:
     """Turn one row into a member of a household, or raise RowError naming every problem."""
-    problems: list[str] = []
-
-    def take(parse: Callable[[], Any]) -> Any:
-        try:
-            return parse()
-        except RowError as error:
-            problems.append(str(error))
-            return None
-
-    unit = take(lambda: lookups.unit(values["单位代码"]))
-    village = take(lambda: lookups.village(unit, values["嘎查村/社区"])) if unit else None
+    fields = lookups.household_fields(tuple(values[c] for c in HOUSEHOLD_COLUMNS))
+    problems = list(fields.problems)
     household_no = values["户编号"]
     if not household_no:
         problems.append("缺少户编号")
-    kind_area = take(lambda: _kind(values["救助类别"]))
-    care_tier = take(lambda: _care_tier(values["特困供养护理等级"], kind_area))
     name = values["姓名"]
     if not name:
         problems.append("缺少姓名")
-    id_number = take(lambda: _id_number(values["公民身份号码"], lookups.today))
-    size = take(lambda: _positive_int(values["家庭人口"], "家庭人口"))
-    amount = take(lambda: _money(values["月救助金额"]))
-    start_month = take(lambda: _month(values["起始发放年月"], "起始发放年月"))
-    irregular = take(lambda: _yes_no(values["收入不固定"], "收入不固定"))
-    last_review = take(lambda: _optional_date(values["最近复核日期"], lookups.today))
-    account = take(lambda: _account(values["发放账号"], values["开户行"]))
+    id_number = _collect(problems, lambda: _id_number(values["公民身份号码"], lookups.today))
+    irregular = _collect(problems, lambda: _yes_no(values["收入不固定"], "收入不固定"))
+    account = _collect(problems, lambda: _account(values["发放账号"], values["开户行"]))
     if problems:
         raise RowError("；".join(problems))
-    kind, area = kind_area
+    unit, village = fields.unit, fields.village
+    kind, area = fields.kind_area
     if area is None:
         area = Area.URBAN if village.is_urban else Area.RURAL
     return Member(
@@ -321,18 +372,18 @@ def parse_row(line: int, values: dict[str, str], lookups: Lookups) -> Member:
         household_no=household_no,
         kind=kind,
         area=area,
-        care_tier=care_tier,
+        care_tier=fields.care_tier,
         name=name,
         id_number=id_number,
         id_hash=keyed_hash(id_number),
         relation=RELATION_NAMES.get(values["与户主关系"], Relation.OTHER),
-        size=size,
-        amount=amount,
-        start_month=start_month,
+        size=fields.size,
+        amount=fields.amount,
+        start_month=fields.start_month,
         account=account,
         bank=values["开户行"],
         irregular=irregular,
-        last_review=last_review,
+        last_review=fields.last_review,
     )
 
 
@@ -492,6 +543,8 @@ class Check:
     known: dict[tuple[int, str], int] = field(default_factory=dict)
     existing: dict[int, Existing] = field(default_factory=dict)
     held_back: set[tuple[int, str]] = field(default_factory=set)
+    # Units with imported households already: the only ones worth looking households up in.
+    units_with_imports: set[int] = field(default_factory=set)
     errors: list[dict[str, Any]] = field(default_factory=list)
     error_total: int = 0
     rows: int = 0
@@ -551,7 +604,7 @@ def check_caseload(
     """Validate every row and every household without writing anything."""
     today = today or timezone.localdate()
     lookups = Lookups(scope=scope, today=today)
-    check = Check()
+    check = Check(units_with_imports=_units_with_imports())
     seen_ids: dict[int, int] = {}  # hash(id number) -> tally index: a person in two households
     chunk: list[Member] = []
     rows = open_table(source)
@@ -572,6 +625,11 @@ def check_caseload(
     _check_households(check, lookups)
     check.errors.sort(key=lambda e: e["line"])
     return check
+
+
+def _units_with_imports() -> set[int]:
+    rows = Household.objects.exclude(import_key="").values_list("unit_id", flat=True)
+    return set(rows.order_by().distinct())
 
 
 def _hold_back(check: Check, values: dict[str, str], lookups: Lookups) -> None:
@@ -612,11 +670,12 @@ def _known_people(hashes: set[str]) -> dict[str, dict[str, Any]]:
 
 def _load_existing(check: Check, keys: set[tuple[int, str]]) -> None:
     """Households imported before under the same unit and 户编号, with their latest imported case."""
-    if not keys:
-        return
     by_unit: dict[int, list[str]] = {}
     for unit_id, number in keys:
-        by_unit.setdefault(unit_id, []).append(number)
+        if unit_id in check.units_with_imports:
+            by_unit.setdefault(unit_id, []).append(number)
+    if not by_unit:
+        return
     condition = Q(pk__in=[])
     for unit_id, numbers in by_unit.items():
         condition |= Q(unit_id=unit_id, import_key__in=numbers)
@@ -1143,15 +1202,15 @@ class Writer:
 
 
 def _person(member: Member, household: Household) -> Person:
-    from dengkou_aid.lib.idnumber import birth_date_from_id, sex_from_id
-
+    # The ID number was validated by parse_row: read its birth date and sex directly.
+    number = member.id_number
     return Person(
         household=household,
         name=member.name,
-        id_number=member.id_number,
+        id_number=number,
         id_hash=member.id_hash,
-        sex=sex_from_id(member.id_number),
-        birth_date=birth_date_from_id(member.id_number),
+        sex=Sex.MALE if int(number[16]) % 2 else Sex.FEMALE,
+        birth_date=date(int(number[6:10]), int(number[10:12]), int(number[12:14])),
         relation=member.relation,
         work_ability=WorkAbility.ABLE,
         income_irregular=member.irregular,
