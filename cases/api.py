@@ -26,6 +26,7 @@ from accounts.models import Unit, Village
 from dengkou_aid.errors import DomainError
 
 from . import selectors, services
+from .calendar import current_calendar
 from .models import (
     ApplicantConsent,
     Area,
@@ -115,7 +116,10 @@ class CaseListSerializer(serializers.ModelSerializer):
         ]
 
     def get_workdays_left(self, case: Case) -> int | None:
-        return selectors.workdays_left(case)
+        calendar = self.context.get("calendar")
+        if calendar is None:
+            calendar = self.context["calendar"] = current_calendar()
+        return selectors.workdays_left(case, calendar=calendar)
 
 
 class SignatureSerializer(serializers.Serializer):

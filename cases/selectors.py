@@ -107,11 +107,17 @@ def case_events(case: Case) -> QuerySet[CaseEvent]:
     return case.events.select_related("actor", "actor_unit").order_by("seq")
 
 
-def workdays_left(case: Case, today: date | None = None) -> int | None:
-    """Working days from today to the due date while the clock runs (negative when overdue)."""
+def workdays_left(case: Case, today: date | None = None, calendar=None) -> int | None:
+    """Working days from today to the due date while the clock runs (negative when overdue).
+
+    Lists pass one `current_calendar()` for all rows, so the count costs no query per row.
+    """
     if not case.clock_running:
         return None
-    return workdays_between(today or timezone.localdate(), case.due_date)
+    today = today or timezone.localdate()
+    if calendar is not None:
+        return calendar.workdays_between(today, case.due_date)
+    return workdays_between(today, case.due_date)
 
 
 # --- what a user may do now ----------------------------------------------------------------

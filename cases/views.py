@@ -18,6 +18,7 @@ from accounts.models import Role, Unit, UnitKind, Village
 from dengkou_aid.errors import DomainError
 
 from . import api, selectors, services
+from .calendar import current_calendar
 from .models import (
     ApplicantConsent,
     Area,
@@ -44,7 +45,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
     filters = query.validated_data if query.is_valid() else {}
     cases = selectors.search_cases(request.user, **filters)
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(case, selectors.workdays_left(case)) for case in page]
+    calendar = current_calendar()
+    rows = [(case, selectors.workdays_left(case, calendar=calendar)) for case in page]
     villages = _villages(request.user)
     params = request.GET.copy()
     params.pop("page", None)
