@@ -103,9 +103,21 @@ class DocumentDetailView(generics.RetrieveAPIView):
     put = patch = delete = _refuse
 
 
+class ChecklistRowSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    group = serializers.CharField()
+    present = serializers.BooleanField()
+
+
+class CompletenessSerializer(serializers.Serializer):
+    items = ChecklistRowSerializer(many=True)
+    missing = serializers.ListField(child=serializers.CharField())
+
+
 class CompletenessView(APIView):
     """The archive checklist of a case: what is present and what is missing."""
 
+    @extend_schema(responses=CompletenessSerializer)
     def get(self, request, pk: int):
         case = case_for_user(request.user, pk, request=request._request)
         rows = archive.completeness(case)

@@ -178,3 +178,12 @@ def test_the_correction_page_keeps_both_versions(people, checklist, login):
     html = client.get(f"/documents/cases/{case.pk}/archive/").content.decode()
 
     assert "申请书.png" in html and "更正.png" in html and "扫描不清" in html
+
+
+def test_the_api_reports_what_is_missing(people, checklist, api):
+    case = make_case(people, State.ACCEPTED)
+
+    response = api(people.handler).get(f"/api/documents/cases/{case.pk}/completeness/")
+
+    assert response.status_code == 200
+    assert response.json()["missing"] == ["社会救助申请书", "家庭收入证明"]
