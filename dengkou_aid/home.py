@@ -12,6 +12,7 @@ from django.shortcuts import render
 
 from accounts.models import Role
 from cases.selectors import case_home
+from disbursement.selectors import county_finance_home
 from supervision.selectors import supervisor_home
 
 # Each entry: (role, template of its block). Apps add their blocks here as they land.
@@ -45,6 +46,6 @@ HOME_PROVIDERS = {
     Role.VERIFICATION_OFFICER: case_home(Role.VERIFICATION_OFFICER),
     Role.COUNTY_SUPERVISOR: supervisor_home,
     Role.INVESTIGATOR: _empty("分派给本机构的入户调查", "暂无分派案件。"),
-    Role.COUNTY_FINANCE: _empty("资金发放清册", "暂无待汇总清册。"),
+    Role.COUNTY_FINANCE: county_finance_home,
     Role.ADMINISTRATOR: _empty("系统管理", "用户、单位、角色请在管理后台维护。"),
 }

@@ -258,6 +258,11 @@ class PaymentRoster(models.Model):
             raise Immutable("已报送的发放清册不可删除。")
         return super().delete(*args, **kwargs)
 
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        # The protected FSM field refuses assignment once loaded; reloading is not a transition.
+        self.__dict__.pop("state", None)
+        super().refresh_from_db(*args, **kwargs)
+
     @property
     def is_frozen(self) -> bool:
         return self.state in FROZEN_STATES

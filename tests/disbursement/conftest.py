@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from cases.models import Area, Case, CareTier, Kind, Outcome, State
+from cases.models import Area, CareTier, Case, Kind, Outcome, State
 from disbursement.models import AccountKind
 from disbursement.services import create_entitlement
 
@@ -70,9 +70,42 @@ def entitle(people):
     counter = iter(range(1, 100000))
 
     def _entitle(village=None, **kwargs):
-        return entitled(village or people.village_a, actor=people.handler, seed=next(counter), **kwargs)
+        return entitled(
+            village or people.village_a, actor=people.handler, seed=next(counter), **kwargs
+        )
 
     return _entitle
 
 
 __all__ = ["GOOD_CARD", "CareTier", "approved_case", "entitled", "luhn_card"]
+
+
+DECEMBER = date(2026, 12, 1)
+# Inside the submission window for December's roster.
+IN_WINDOW = "2026-11-22 10:00 +08:00"
+
+
+def sign_all(roster, people):
+    from disbursement.services import sign_roster
+
+    for signer in (people.handler, people.direct, people.first):
+        sign_roster(roster=roster, actor=signer)
+    roster.refresh_from_db()
+    return roster
+
+
+@pytest.fixture
+def submitted_roster(people, entitle):
+    """Unit A's December roster with two entitlements, signed and submitted on the 22nd."""
+    import time_machine
+
+    from disbursement.services import generate_roster, submit_roster
+
+    entitle(amount="670")
+    entitle(amount="840", area=Area.URBAN)
+    with time_machine.travel(IN_WINDOW, tick=False):
+        roster = generate_roster(unit=people.unit_a, month=DECEMBER, actor=people.handler)
+        sign_all(roster, people)
+        submit_roster(roster=roster, actor=people.handler)
+    roster.refresh_from_db()
+    return roster

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+app_name = "disbursement"
+
+urlpatterns = [
+    path("", views.roster_list, name="roster_list"),
+    path("rosters/generate/", views.roster_generate, name="roster_generate"),
+    path("rosters/supplementary/", views.roster_supplementary, name="roster_supplementary"),
+    path("rosters/<int:roster_id>/", views.roster_detail, name="roster_detail"),
+    path("rosters/<int:roster_id>/sign/", views.roster_sign, name="roster_sign"),
+    path("rosters/<int:roster_id>/submit/", views.roster_submit, name="roster_submit"),
+    path("rosters/<int:roster_id>/return/", views.roster_return, name="roster_return"),
+    path("cases/<int:case_id>/account/", views.entitlement_create, name="entitlement_create"),
+    path("exports/", views.export_start, name="export_start"),
+    path("exports/<int:job_id>/", views.export_status, name="export_status"),
+    path("exports/<int:job_id>/download/", views.export_download, name="export_download"),
+    path("county/<str:month>/", views.county_month, name="county_month"),
+    path("county/<str:month>/fund-request/", views.county_fund_request, name="county_fund_request"),
+    path("county/<str:month>/fund-release/", views.county_fund_release, name="county_fund_release"),
+    path("plan/<int:year>/", views.plan_page, name="plan"),
+]

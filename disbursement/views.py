@@ -1,0 +1,369 @@
+"""Pages for the unit (rosters, signatures, accounts) and the county (month overview, fund request, plan)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role, Unit
+from cases.permissions import case_for_user
+from dengkou_aid.errors import DomainError, NotAllowed
+
+from . import plan, selectors, services
+from .exports import request_export
+from .models import AccountKind, ChangeSource, ExportJob, FundDemandPlan, RosterKind, RosterState
+
+
+def parse_month(text: str | None, *, default: date | None = None) -> date:
+    """'2026-12' or '2026-12-01' to the first of that month."""
+    if not text:
+        if default is None:
+            raise DomainError("请选择月份。", field="month")
+        return default
+    try:
+        parts = [int(p) for p in str(text).split("-")[:2]]
+        return date(parts[0], parts[1], 1)
+    except (ValueError, IndexError):
+        raise DomainError("月份格式应为“2026-12”。", field="month") from None
+
+
+def _fail(request: HttpRequest, error: DomainError) -> None:
+    messages.error(request, error.message)
+
+
+def _require_unit_staff(user) -> None:
+    if not (user.unit_id and user.unit.is_approval_unit and user.has_role(Role.HANDLER)):
+        raise NotAllowed("此操作须由本单位经办人办理。")
+
+
+@login_required
+def roster_list(request: HttpRequest) -> HttpResponse:
+    if selectors.is_county_finance(request.user):
+        return redirect("disbursement:county_month", month=f"{services.next_month():%Y-%m}")
+    rosters = selectors.rosters_visible_to(request.user).select_related("unit")
+    return render(
+        request,
+        "disbursement/roster_list.html",
+        {
+            "rosters": rosters[:120],
+            "next_month": services.next_month(),
+            "is_handler": request.user.has_role(Role.HANDLER),
+            "awaiting": selectors.cases_awaiting_account(request.user)[:50],
+        },
+    )
+
+
+@login_required
+def roster_detail(request: HttpRequest, roster_id: int) -> HttpResponse:
+    user = request.user
+    roster = selectors.roster_for_user(user, roster_id, request=request)
+    lines = roster.lines.select_related("village").order_by("village_id", "id")
+    page = Paginator(lines, 200).get_page(request.GET.get("page"))
+    problems = services.reconcile_roster(roster) if not roster.is_frozen else []
+    return render(
+        request,
+        "disbursement/roster_detail.html",
+        {
+            "roster": roster,
+            "page": page,
+            "subtotals": selectors.subtotals(roster),
+            "signatures": services.valid_signatures(roster).order_by("signed_at"),
+            "events": roster.events.select_related("actor").order_by("at", "id"),
+            "problems": problems,
+            "can_sign": selectors.can_sign(user, roster),
+            "can_submit": selectors.can_submit(user, roster),
+            "can_return": selectors.is_county_finance(user)
+            and roster.state == RosterState.SUBMITTED,
+            "can_regenerate": user.has_role(Role.HANDLER)
+            and user.unit_id == roster.unit_id
+            and roster.kind == RosterKind.REGULAR
+            and not roster.is_frozen,
+            "next_step": services.next_step(roster),
+            "window": services.ROSTER_WINDOW,
+        },
+    )
+
+
+@login_required
+@require_POST
+def roster_generate(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    try:
+        _require_unit_staff(user)
+        month = parse_month(request.POST.get("month"), default=services.next_month())
+        roster = services.generate_roster(unit=user.unit, month=month, actor=user)
+    except DomainError as error:
+        _fail(request, error)
+        return redirect("disbursement:roster_list")
+    messages.success(
+        request, f"已生成{month:%Y年%m月}发放清册：{roster.line_count}户，{roster.total_amount}元。"
+    )
+    return redirect("disbursement:roster_detail", roster_id=roster.pk)
+
+
+@login_required
+@require_POST
+def roster_supplementary(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    try:
+        _require_unit_staff(user)
+        month = parse_month(request.POST.get("month"))
+        roster = services.generate_supplementary_roster(
+            unit=user.unit, month=month, reason=request.POST.get("reason", ""), actor=user
+        )
+    except DomainError as error:
+        _fail(request, error)
+        return redirect("disbursement:roster_list")
+    messages.success(request, f"已生成补发清册：{roster.line_count}户，{roster.total_amount}元。")
+    return redirect("disbursement:roster_detail", roster_id=roster.pk)
+
+
+def _roster_action(request: HttpRequest, roster_id: int, action, done: str) -> HttpResponse:
+    roster = selectors.roster_for_user(request.user, roster_id, request=request)
+    try:
+        action(roster)
+    except DomainError as error:
+        _fail(request, error)
+    else:
+        messages.success(request, done)
+    return redirect("disbursement:roster_detail", roster_id=roster.pk)
+
+
+@login_required
+@require_POST
+def roster_sign(request: HttpRequest, roster_id: int) -> HttpResponse:
+    return _roster_action(
+        request, roster_id, lambda r: services.sign_roster(roster=r, actor=request.user), "已签字。"
+    )
+
+
+@login_required
+@require_POST
+def roster_submit(request: HttpRequest, roster_id: int) -> HttpResponse:
+    return _roster_action(
+        request,
+        roster_id,
+        lambda r: services.submit_roster(roster=r, actor=request.user),
+        "清册已报送县民政局。",
+    )
+
+
+@login_required
+@require_POST
+def roster_return(request: HttpRequest, roster_id: int) -> HttpResponse:
+    return _roster_action(
+        request,
+        roster_id,
+        lambda r: services.return_roster(
+            roster=r, reason=request.POST.get("reason", ""), actor=request.user
+        ),
+        "清册已退回。",
+    )
+
+
+@login_required
+@require_POST
+def entitlement_create(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_for_user(request.user, case_id, request=request)
+    try:
+        _require_unit_staff(request.user)
+        services.create_entitlement(
+            case=case,
+            account_kind=request.POST.get("account_kind", ""),
+            account_number=request.POST.get("account_number", ""),
+            bank_name=request.POST.get("bank_name", ""),
+            holder_name=request.POST.get("holder_name", ""),
+            actor=request.user,
+        )
+    except DomainError as error:
+        _fail(request, error)
+    else:
+        messages.success(request, f"案件{case.number}的发放账户已登记。")
+    return redirect("disbursement:roster_list")
+
+
+# --- Exports -----------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def export_start(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    kind = request.POST.get("kind", "")
+    roster = None
+    try:
+        if kind not in ExportJob.Kind.values:
+            raise DomainError("导出类型无效。", field="kind")
+        if request.POST.get("roster"):
+            roster = selectors.roster_for_user(user, request.POST["roster"], request=request)
+        month = parse_month(request.POST.get("month")) if request.POST.get("month") else None
+        year = int(request.POST["year"]) if request.POST.get("year", "").isdigit() else None
+        job = request_export(kind=kind, actor=user, roster=roster, month=month, year=year)
+    except DomainError as error:
+        _fail(request, error)
+        return redirect(request.META.get("HTTP_REFERER") or "disbursement:roster_list")
+    return redirect("disbursement:export_status", job_id=job.pk)
+
+
+@login_required
+def export_status(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = selectors.export_for_user(request.user, job_id, request=request)
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {
+                "state": job.state,
+                "state_label": job.get_state_display(),
+                "progress": job.progress,
+                "error": job.error,
+                "download": job.state == ExportJob.State.DONE,
+            }
+        )
+    return render(request, "disbursement/export_status.html", {"job": job})
+
+
+@login_required
+def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = selectors.export_for_user(request.user, job_id, request=request)
+    if job.state != ExportJob.State.DONE or not job.file:
+        raise Http404("文件尚未生成。")
+    return FileResponse(
+        job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1]
+    )
+
+
+# --- County ------------------------------------------------------------------------------
+
+
+def _require_county(user) -> None:
+    if not selectors.is_county_finance(user):
+        raise Http404("未找到该记录。")
+
+
+@login_required
+def county_month(request: HttpRequest, month: str) -> HttpResponse:
+    _require_county(request.user)
+    try:
+        day = parse_month(month)
+    except DomainError:
+        raise Http404("未找到该记录。") from None
+    overview = selectors.month_overview(day)
+    expected = [u for u in overview if u.expected]
+    return render(
+        request,
+        "disbursement/county_month.html",
+        {
+            "month": day,
+            "overview": overview,
+            "expected_count": len(expected),
+            "submitted_count": sum(1 for u in expected if u.submitted),
+            "requests": selectors.fund_requests(day),
+            "problems": services.reconcile_month(day),
+            "previous": services.add_months(day, -1),
+            "following": services.add_months(day, 1),
+            "units": Unit.objects.approval_units().filter(is_active=True),
+        },
+    )
+
+
+@login_required
+@require_POST
+def county_fund_request(request: HttpRequest, month: str) -> HttpResponse:
+    _require_county(request.user)
+    try:
+        day = parse_month(month)
+        fund_request = services.create_fund_request(
+            month=day, actor=request.user, note=request.POST.get("note", "")
+        )
+    except DomainError as error:
+        _fail(request, error)
+    else:
+        messages.success(request, f"已生成请款汇总：{fund_request.total_amount}元。")
+    return redirect("disbursement:county_month", month=month)
+
+
+@login_required
+@require_POST
+def county_fund_release(request: HttpRequest, month: str) -> HttpResponse:
+    _require_county(request.user)
+    try:
+        day = parse_month(month)
+        unit = Unit.objects.approval_units().filter(pk=request.POST.get("unit") or 0).first()
+        if unit is None:
+            raise DomainError("请选择单位。", field="unit")
+        services.record_fund_release(
+            unit=unit,
+            month=day,
+            amount=_decimal(request.POST.get("amount"), "amount"),
+            released_on=date.fromisoformat(
+                request.POST.get("released_on") or str(timezone.localdate())
+            ),
+            reference=request.POST.get("reference", ""),
+            actor=request.user,
+        )
+    except DomainError as error:
+        _fail(request, error)
+    except ValueError:
+        messages.error(request, "拨付日期格式不正确。")
+    else:
+        messages.success(request, "拨付记录已保存。")
+    return redirect("disbursement:county_month", month=month)
+
+
+def _decimal(text: str | None, field: str) -> Decimal:
+    try:
+        return Decimal(str(text or "").strip())
+    except InvalidOperation:
+        raise DomainError("请输入正确的金额。", field=field) from None
+
+
+@login_required
+def plan_page(request: HttpRequest, year: int) -> HttpResponse:
+    _require_county(request.user)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "compute":
+                plan.compute_fund_demand_plan(year=year, actor=request.user)
+                messages.success(request, "已按在保待遇、近12个月增减趋势和已确定的标准调整测算。")
+            else:
+                line = FundDemandPlan.objects.filter(
+                    year=year, pk=request.POST.get("line") or 0
+                ).first()
+                if line is None:
+                    raise DomainError("未找到该计划行。")
+                plan.adjust_plan_line(
+                    line=line,
+                    adjusted_amount=_decimal(
+                        request.POST.get("adjusted_amount"), "adjusted_amount"
+                    ),
+                    note=request.POST.get("note", ""),
+                    actor=request.user,
+                )
+                messages.success(request, "已保存调整。")
+        except DomainError as error:
+            _fail(request, error)
+        return redirect("disbursement:plan", year=year)
+    lines = (
+        FundDemandPlan.objects.filter(year=year)
+        .select_related("unit")
+        .order_by("unit__code", "category")
+    )
+    return render(
+        request,
+        "disbursement/plan.html",
+        {
+            "year": year,
+            "lines": lines,
+            "total": sum((line.final_amount for line in lines), Decimal(0)),
+        },
+    )
+
+
+__all__ = ["AccountKind", "ChangeSource"]

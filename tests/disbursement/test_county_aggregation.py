@@ -1,0 +1,127 @@
+"""The county sees who submitted, returns with a reason, and totals the month once all are in."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from dengkou_aid.errors import DomainError, NotAllowed
+from disbursement.models import Category, RosterState
+from disbursement.selectors import month_overview
+from disbursement.services import (
+    create_fund_request,
+    generate_roster,
+    reconcile_month,
+    record_fund_release,
+    return_roster,
+    submit_roster,
+)
+
+from .conftest import DECEMBER, IN_WINDOW, sign_all
+
+
+@pytest.fixture
+def unit_b_people(people):
+    from accounts.models import Role
+
+    from ..conftest import make_user
+
+    return {
+        "handler": people.outsider,
+        "direct": people.outsider_direct,
+        "first": make_user(people.unit_b, Role.FIRST_RESPONSIBLE, username="first_b"),
+    }
+
+
+def submit_unit_b(people, unit_b_people):
+    from types import SimpleNamespace
+
+    roster = generate_roster(unit=people.unit_b, month=DECEMBER, actor=unit_b_people["handler"])
+    sign_all(roster, SimpleNamespace(**unit_b_people))
+    with time_machine.travel(IN_WINDOW, tick=False):
+        submit_roster(roster=roster, actor=unit_b_people["handler"])
+    roster.refresh_from_db()
+    return roster
+
+
+def test_the_fund_request_waits_for_every_unit(people, entitle, submitted_roster):
+    entitle(village=people.village_b, amount="900")
+
+    with pytest.raises(DomainError, match="隆盛合镇"):
+        create_fund_request(month=DECEMBER, actor=people.finance)
+    overview = {u.unit.pk: u for u in month_overview(DECEMBER)}
+    assert overview[people.unit_a.pk].submitted
+    assert not overview[people.unit_b.pk].submitted
+
+
+def test_county_totals_reconcile_per_unit_and_category(
+    people, entitle, submitted_roster, unit_b_people
+):
+    entitle(village=people.village_b, amount="900")
+    roster_b = submit_unit_b(people, unit_b_people)
+
+    request = create_fund_request(month=DECEMBER, actor=people.finance)
+
+    assert request.total_amount == submitted_roster.total_amount + roster_b.total_amount
+    assert request.total_amount == Decimal("2410.00")
+    assert request.line_count == 3
+    by_key = {(row["unit"], row["category"]): Decimal(row["amount"]) for row in request.totals}
+    assert by_key == {
+        ("巴彦高勒镇", Category.DIBAO_RURAL): Decimal("670.00"),
+        ("巴彦高勒镇", Category.DIBAO_URBAN): Decimal("840.00"),
+        ("隆盛合镇", Category.DIBAO_RURAL): Decimal("900.00"),
+    }
+    assert reconcile_month(DECEMBER) == []
+    submitted_roster.refresh_from_db()
+    assert submitted_roster.state == RosterState.ACCEPTED
+
+
+def test_a_returned_roster_needs_a_reason_and_frees_the_month(people, submitted_roster):
+    with pytest.raises(DomainError, match="原因"):
+        return_roster(roster=submitted_roster, reason="", actor=people.finance)
+    return_roster(
+        roster=submitted_roster, reason="人数与上月差异过大，请核实", actor=people.finance
+    )
+
+    submitted_roster.refresh_from_db()
+    assert submitted_roster.state == RosterState.RETURNED
+    assert submitted_roster.lines.count() == 2  # kept as it was, as a record
+    again = generate_roster(unit=people.unit_a, month=DECEMBER, actor=people.handler)
+    assert again.pk != submitted_roster.pk
+    assert again.line_count == 2
+
+
+def test_only_the_county_returns_rosters_and_requests_funds(people, submitted_roster):
+    with pytest.raises(NotAllowed):
+        return_roster(roster=submitted_roster, reason="x", actor=people.first)
+    with pytest.raises(NotAllowed):
+        create_fund_request(month=DECEMBER, actor=people.handler)
+
+
+def test_fund_releases_are_recorded_per_unit(people, submitted_roster):
+    from datetime import date
+
+    record_fund_release(
+        unit=people.unit_a,
+        month=DECEMBER,
+        amount=Decimal("1510"),
+        released_on=date(2026, 12, 5),
+        reference="磴财拨〔2026〕12号",
+        actor=people.finance,
+    )
+    overview = {u.unit.pk: u for u in month_overview(DECEMBER)}
+    assert overview[people.unit_a.pk].released == Decimal("1510")
+
+
+def test_the_county_page_shows_who_submitted(people, login, submitted_roster):
+    client = login(people.finance)
+    page = client.get("/disbursement/county/2026-12/").content.decode()
+    assert "巴彦高勒镇" in page
+    assert 'data-testid="submitted-count">1<' in page
+    assert client.get("/home/").status_code == 200
+
+
+def test_a_unit_cannot_open_the_county_page(people, login):
+    assert login(people.handler).get("/disbursement/county/2026-12/").status_code == 404

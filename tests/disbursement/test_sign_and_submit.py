@@ -1,0 +1,113 @@
+"""The handler prepares, the two leaders sign, the unit submits between the 20th and the 25th."""
+
+from __future__ import annotations
+
+import pytest
+import time_machine
+
+from dengkou_aid.errors import DomainError, NotAllowed
+from disbursement.models import RosterSignature, RosterState, SignatureStep
+from disbursement.services import generate_roster, sign_roster, submit_roster
+
+from .conftest import DECEMBER, IN_WINDOW, sign_all
+
+
+@pytest.fixture
+def signed_roster(people, entitle):
+    entitle()
+    roster = generate_roster(unit=people.unit_a, month=DECEMBER, actor=people.handler)
+    return sign_all(roster, people)
+
+
+def test_signatures_come_in_order_handler_direct_first(people, entitle):
+    entitle()
+    roster = generate_roster(unit=people.unit_a, month=DECEMBER, actor=people.handler)
+
+    with pytest.raises(NotAllowed, match="经办人"):
+        sign_roster(roster=roster, actor=people.first)
+    sign_roster(roster=roster, actor=people.handler)
+    with pytest.raises(NotAllowed, match="分管领导"):
+        sign_roster(roster=roster, actor=people.first)
+    sign_roster(roster=roster, actor=people.direct)
+    sign_roster(roster=roster, actor=people.first)
+
+    roster.refresh_from_db()
+    assert roster.state == RosterState.SIGNED
+    steps = list(roster.signatures.values_list("step", "role", "unit_id"))
+    assert [s[0] for s in steps] == [
+        SignatureStep.PREPARE,
+        SignatureStep.DIRECT,
+        SignatureStep.FIRST,
+    ]
+    assert all(unit == people.unit_a.pk for _, _, unit in steps)
+    assert len(set(roster.signatures.values_list("content_hash", flat=True))) == 1
+
+
+def test_a_leader_of_another_unit_cannot_sign(people, entitle):
+    entitle()
+    roster = generate_roster(unit=people.unit_a, month=DECEMBER, actor=people.handler)
+    sign_roster(roster=roster, actor=people.handler)
+
+    with pytest.raises(NotAllowed):
+        sign_roster(roster=roster, actor=people.outsider_direct)
+
+
+def test_signatures_are_immutable(signed_roster):
+    signature = RosterSignature.objects.filter(roster=signed_roster).first()
+    signature.signer_name = "别人"
+    with pytest.raises(Exception, match="不可修改"):
+        signature.save()
+
+
+def test_submission_on_the_22nd_is_accepted(people, signed_roster):
+    with time_machine.travel(IN_WINDOW, tick=False):
+        submit_roster(roster=signed_roster, actor=people.handler)
+    signed_roster.refresh_from_db()
+    assert signed_roster.state == RosterState.SUBMITTED
+    assert signed_roster.submitted_by == people.handler
+
+
+@pytest.mark.parametrize("moment", ["2026-11-19 16:00 +08:00", "2026-11-26 09:00 +08:00"])
+def test_submission_outside_the_20th_to_25th_is_refused(people, signed_roster, moment):
+    with time_machine.travel(moment, tick=False), pytest.raises(DomainError, match="20日至25日"):
+        submit_roster(roster=signed_roster, actor=people.handler)
+    signed_roster.refresh_from_db()
+    assert signed_roster.state == RosterState.SIGNED
+
+
+def test_an_unsigned_roster_cannot_be_submitted(people, entitle):
+    entitle()
+    roster = generate_roster(unit=people.unit_a, month=DECEMBER, actor=people.handler)
+    with time_machine.travel(IN_WINDOW, tick=False), pytest.raises(DomainError, match="签字"):
+        submit_roster(roster=roster, actor=people.handler)
+
+
+def test_a_difference_blocks_submission_and_says_where(people, entitle):
+    from decimal import Decimal
+
+    from disbursement.models import ChangeSource
+    from disbursement.services import adjust_entitlement
+
+    entitlement = entitle(amount="500")
+    roster = generate_roster(unit=people.unit_a, month=DECEMBER, actor=people.handler)
+    sign_all(roster, people)
+    adjust_entitlement(
+        entitlement=entitlement,
+        effective_month=DECEMBER,
+        new_amount=Decimal("520"),
+        reason="更正核算",
+        source=ChangeSource.CORRECTION,
+        actor=people.handler,
+    )
+    with time_machine.travel(IN_WINDOW, tick=False), pytest.raises(DomainError) as refused:
+        submit_roster(roster=roster, actor=people.handler)
+    assert entitlement.case.number in refused.value.message
+    assert "应发520" in refused.value.message
+
+
+def test_regenerating_after_signatures_voids_them(people, entitle, signed_roster):
+    entitle(amount="700")
+    roster = generate_roster(unit=people.unit_a, month=DECEMBER, actor=people.handler)
+    assert roster.state == RosterState.PREPARED
+    assert roster.round == 2
+    assert not roster.signatures.filter(round=2).exists()
