@@ -26,6 +26,13 @@ class Schedule:
 
 SCHEDULES = (
     Schedule(
+        name="每夜系统核查",
+        task="supervision.tasks.run_nightly_checks",
+        description="每夜运行全部系统核查规则（问题只记录一次，整改后自动关闭）。",
+        hour="1",
+        minute="30",
+    ),
+    Schedule(
         name="每日办结期限扫描",
         task="cases.tasks.scan_deadlines",
         description="剩余5个、2个工作日提醒经办人和分管领导；超期案件报县民政局；重算暂定期限。",
@@ -60,7 +67,7 @@ SCHEDULES = (
     Schedule(
         name="每月实地抽查抽样",
         task="supervision.tasks.draw_monthly_sample",
-        description="每月1日按30%比例抽取实地抽查样本（由监督模块实施）。",
+        description="每月1日按30%比例抽取上月的实地抽查样本（已抽取的不重复抽取）。",
         hour="3",
         day_of_month="1",
     ),
