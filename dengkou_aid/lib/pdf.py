@@ -1,0 +1,76 @@
+"""PDF documents from Django templates with WeasyPrint, and merging for archives."""
+
+import io
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from pypdf import PdfWriter
+from weasyprint import CSS, HTML, URLFetcher
+
+FONT_FAMILY = '"Noto Serif CJK SC", "Noto Sans CJK SC", serif'
+
+# Margin boxes do not inherit from body, so each one names the CJK fonts again;
+# without them WeasyPrint draws boxes for the Chinese page numbers.
+BASE_CSS = f"""
+@page {{
+    size: A4;
+    margin: 22mm 20mm 20mm 20mm;
+    @top-center {{
+        content: element(pdf-header);
+        font-family: {FONT_FAMILY};
+        font-size: 9pt;
+        color: #444;
+    }}
+    @bottom-center {{
+        content: "第 " counter(page) " 页 共 " counter(pages) " 页";
+        font-family: {FONT_FAMILY};
+        font-size: 9pt;
+    }}
+}}
+html {{ font-family: {FONT_FAMILY}; }}
+body {{ font-family: {FONT_FAMILY}; font-size: 12pt; line-height: 1.6; margin: 0; }}
+h1, h2, h3 {{ font-family: "Noto Sans CJK SC", sans-serif; text-align: center; }}
+h1 {{ font-size: 18pt; margin: 0 0 12pt; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ border: 0.5pt solid #000; padding: 2pt 4pt; vertical-align: top; }}
+thead {{ display: table-header-group; }}
+tr {{ break-inside: avoid; }}
+.pdf-running-header {{ position: running(pdf-header); font-size: 9pt; color: #444; }}
+.pdf-signatures {{ break-inside: avoid; margin-top: 24pt; }}
+"""
+
+# Only local files and inline data: a template that shows user-entered text must
+# never make the server fetch a URL.
+_ALLOWED_PROTOCOLS = ("file", "data")
+
+
+def render_pdf(
+    template_name: str, context: Mapping[str, Any] | None = None, *, base_url: str | None = None
+) -> bytes:
+    """Render a Django template (usually extending pdf/base.html) to PDF bytes."""
+    return html_to_pdf(render_to_string(template_name, dict(context or {})), base_url=base_url)
+
+
+def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
+    """Turn an HTML string into PDF bytes with the base stylesheet; relative URLs resolve in static/."""
+    fetcher = URLFetcher(allowed_protocols=_ALLOWED_PROTOCOLS)
+    document = HTML(string=html, base_url=base_url or _default_base_url(), url_fetcher=fetcher)
+    stylesheet = CSS(string=BASE_CSS, url_fetcher=fetcher)
+    return document.write_pdf(stylesheets=[stylesheet])
+
+
+def merge_pdfs(documents: Iterable[bytes]) -> bytes:
+    """Concatenate PDF documents in order into one PDF."""
+    writer = PdfWriter()
+    for document in documents:
+        writer.append(io.BytesIO(document))
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def _default_base_url() -> str:
+    base_dir = getattr(settings, "BASE_DIR", None)
+    return f"{base_dir}/static/" if base_dir else "."
