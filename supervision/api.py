@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import not_found
+from cases.models import Kind
 
 from . import selectors, services
 from .models import CheckItem, Finding, SpotCheckSample
@@ -19,7 +20,20 @@ class DashboardIn(serializers.Serializer):
     start = serializers.DateField(required=False)
     end = serializers.DateField(required=False)
     unit = serializers.IntegerField(required=False)
-    kind = serializers.ChoiceField(choices=["dibao", "marginal", "tekun"], required=False)
+    kind = serializers.CharField(required=False, help_text="dibao / marginal / tekun")
+
+    def validate_kind(self, value: str) -> str:
+        if value not in Kind.values:
+            raise serializers.ValidationError("救助类别无效。")
+        return value
+
+
+class SectionOut(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    columns = serializers.ListField(child=serializers.CharField())
+    rows = serializers.ListField(child=serializers.ListField())
+    chart = serializers.DictField(allow_null=True)
 
 
 class DashboardApi(APIView):
@@ -27,7 +41,7 @@ class DashboardApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=[DashboardIn])
+    @extend_schema(parameters=[DashboardIn], responses=SectionOut(many=True))
     def get(self, request):
         scope = selectors.dashboard_scope_for(request.user)
         if scope is None:
@@ -60,6 +74,8 @@ class FindingOut(serializers.ModelSerializer):
     rule_label = serializers.CharField(source="get_rule_display")
     unit = serializers.CharField(source="unit.name")
     case_number = serializers.CharField(source="case.number", default="")
+    state = serializers.CharField(help_text="open / closed")
+    rule = serializers.CharField()
 
     class Meta:
         model = Finding
@@ -112,12 +128,17 @@ class SpotCheckIn(serializers.Serializer):
     publicity = ItemIn()
 
 
+class SpotCheckOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    problems = serializers.ListField(child=serializers.CharField())
+
+
 class SpotCheckRecordApi(APIView):
     """A checker's tablet records the checklist of one sampled case (photos through the page)."""
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=SpotCheckIn)
+    @extend_schema(request=SpotCheckIn, responses=SpotCheckOut)
     def post(self, request, sample_id: int):
         sample = SpotCheckSample.objects.filter(pk=sample_id).first()
         if sample is None or not selectors.is_supervisor(request.user):
