@@ -18,6 +18,7 @@ from django.db import transaction
 
 from accounts.models import User
 from dengkou_aid.errors import DomainError
+from dengkou_aid.lib.workdays import WorkdayCalendar, WorkdayResult
 
 from . import calendar
 from .events import locked_case, record_event
@@ -139,23 +140,30 @@ def recompute_provisional_deadlines() -> int:
     Each case is locked and written on its own, so an interrupted run is simply repeated.
     """
     calendar.invalidate()
+    cal = calendar.current_calendar()
     changed = 0
     pending = Case.objects.filter(
         deadline_provisional=True, state__in=CLOCK_STATES, accepted_on__isnull=False
-    ).values_list("pk", flat=True)
-    for case_id in list(pending):
-        changed += _recompute_one(case_id)
+    ).values_list("pk", "accepted_on", "extended")
+    for case_id, accepted_on, extended in list(pending):
+        # Lock only the cases whose years are now known; the rest stay provisional.
+        if not _due_date(cal, accepted_on, extended).provisional:
+            changed += _recompute_one(case_id, cal)
     return changed
 
 
-def _recompute_one(case_id: int) -> bool:
+def _due_date(cal: WorkdayCalendar, accepted_on: date, extended: bool) -> WorkdayResult:
+    limit = calendar.ACCEPTANCE_LIMIT_WORKDAYS
+    if extended:
+        limit += calendar.EXTENSION_WORKDAYS
+    return cal.add_workdays(accepted_on, limit)
+
+
+def _recompute_one(case_id: int, cal: WorkdayCalendar) -> bool:
     with locked_case(case_id) as case:
         if not case.deadline_provisional or case.state not in CLOCK_STATES:
             return False
-        limit = calendar.ACCEPTANCE_LIMIT_WORKDAYS
-        if case.extended:
-            limit += calendar.EXTENSION_WORKDAYS
-        due = calendar.current_calendar().add_workdays(case.accepted_on, limit)
+        due = _due_date(cal, case.accepted_on, case.extended)
         if due.provisional:
             return False
         old_due = case.due_date
