@@ -15,6 +15,7 @@ from datetime import date
 
 import chinese_calendar
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from dengkou_aid.errors import DomainError
@@ -27,6 +28,7 @@ from .models import CLOCK_STATES, CalendarYear, Case, WorkdayOverride
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "班", "上班", "工作日"}
 FALSE_WORDS = {"0", "false", "no", "n", "否", "休", "休息", "休息日", "假", "节假日"}
 HEADER_WORDS = {"date", "日期"}
+IMPORT_URL = "/admin/cases/workdayoverride/import/"
 DATE_PATTERN = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
 
 
@@ -221,3 +223,33 @@ def _contradicts_package(row: HolidayRow) -> str | None:
         return None
     said = "工作日" if package_says else "休息日"
     return f"第{row.line}行：{row.date:%Y-%m-%d}按国务院已公布的安排为{said}，与文件不一致"
+
+
+def administrator_home(user: User) -> dict:
+    """The administrator's home block: whether this year's and next year's holidays are in."""
+    today = timezone.localdate()
+    cal = calendar.current_calendar()
+    items = []
+    for year in (today.year, today.year + 1):
+        known = calendar.year_is_known(year, calendar=cal)
+        note = "已确定" if known else "尚未录入：涉及该年度的办结期限暂按周一至周五计算"
+        items.append({"url": IMPORT_URL, "label": f"{year}年节假日安排", "note": note})
+    provisional = Case.objects.filter(deadline_provisional=True, state__in=CLOCK_STATES).count()
+    if provisional:
+        items.append(
+            {
+                "url": "/admin/cases/calendaryear/",
+                "label": f"暂定办结期限{provisional}件",
+                "note": "录入节假日并标记年度完整后自动重算",
+            }
+        )
+    return {
+        "title": "工作日历与系统管理",
+        "items": items,
+        "empty": "",
+        "count": provisional or None,
+        "links": [
+            {"url": IMPORT_URL, "label": "导入节假日安排"},
+            {"url": "/admin/", "label": "管理后台"},
+        ],
+    }

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.models import Role
+from cases.holidays import administrator_home
 from cases.selectors import case_home
 from disbursement.selectors import county_finance_home
 from supervision.selectors import supervisor_home
@@ -47,5 +48,5 @@ HOME_PROVIDERS = {
     Role.COUNTY_SUPERVISOR: supervisor_home,
     Role.INVESTIGATOR: _empty("分派给本机构的入户调查", "暂无分派案件。"),
     Role.COUNTY_FINANCE: county_finance_home,
-    Role.ADMINISTRATOR: _empty("系统管理", "用户、单位、角色请在管理后台维护。"),
+    Role.ADMINISTRATOR: administrator_home,
 }

@@ -79,3 +79,16 @@ def test_confirmations_after_the_20th_are_paid_from_the_month_after_next(db):
     assert calendar.first_payable_month(date(2026, 11, 20)) == date(2026, 12, 1)
     assert calendar.first_payable_month(date(2026, 11, 21)) == date(2027, 1, 1)
     assert calendar.first_payable_month(date(2026, 12, 28)) == date(2027, 2, 1)
+
+
+def test_the_administrator_home_says_which_years_are_missing(db, unit_a, login):
+    import time_machine
+
+    admin = make_user(unit_a, Role.ADMINISTRATOR, username="admin1")
+    with time_machine.travel("2026-11-27 10:00 +0800", tick=False):
+        page = login(admin).get("/home/").content.decode()
+        assert "2026年节假日安排" in page and "已确定" in page
+        assert "2027年节假日安排" in page and "尚未录入" in page
+        CalendarYear.objects.create(year=2027, complete=True)
+        page = login(admin).get("/home/").content.decode()
+        assert "尚未录入" not in page
