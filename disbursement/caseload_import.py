@@ -1080,6 +1080,7 @@ class Writer:
             category=category_for(case.kind, case.area, case.care_tier),
             monthly_amount=tally.amount,
             start_month=tally.start_month,
+            amount_since=tally.start_month,
             account_kind=kind,
             account_number=number,
             account_hash=keyed_hash(number),

@@ -69,7 +69,7 @@ def test_confirming_a_preview_imports_households_cases_and_entitlements(caseload
     assert first.data["lines"] == [2, 3, 4]
     entitlement = case.entitlement
     assert entitlement.monthly_amount == Decimal("1500.00")
-    assert entitlement.start_month == date(2024, 1, 1)
+    assert entitlement.start_month == entitlement.amount_since == date(2024, 1, 1)
     assert entitlement.account_masked.endswith("5670")
     assert entitlement.changes.get().source == ChangeSource.IMPORT
 
