@@ -177,7 +177,9 @@ def _publicity(case: Case) -> list[ArchiveItem]:
     items = []
     for p in case.publicities.prefetch_related("objections"):
         items.append(
-            ArchiveItem(title="公示", when=p.starts_on, detail=f"{p.starts_on}至{p.ends_on}，{p.location}")
+            ArchiveItem(
+                title="公示", when=p.starts_on, detail=f"{p.starts_on}至{p.ends_on}，{p.location}"
+            )
         )
         for o in p.objections.all():
             verdict = {True: "异议成立", False: "异议不成立", None: "待核实"}[o.substantiated]
@@ -270,7 +272,11 @@ def _has_document(case: Case, doc_type: str) -> bool:
 WORKFLOW_REQUIREMENTS: list[tuple[int, str, Callable[[Case], bool]]] = [
     (2, "诚信声明及核对授权签署记录", lambda c: c.consents.exists()),
     (3, "家庭经济状况核对委托", lambda c: c.verification_requests.exists()),
-    (4, "家庭经济状况核对报告", lambda c: c.verification_requests.filter(report__isnull=False).exists()),
+    (
+        4,
+        "家庭经济状况核对报告",
+        lambda c: c.verification_requests.filter(report__isnull=False).exists(),
+    ),
     (5, "入户调查记录", lambda c: c.home_visits.exists()),
     (6, "收入核算", lambda c: c.assessments.exists()),
     (7, "审核确认公示", lambda c: c.publicities.exists()),
@@ -415,9 +421,7 @@ def _upload_as_pdf(case_file: CaseFile) -> bytes | None:
 # --- Corrections and destruction ---------------------------------------------------------
 
 
-def correct_file(
-    *, case: Case, original: CaseFile, upload, reason: str, actor: User
-) -> CaseFile:
+def correct_file(*, case: Case, original: CaseFile, upload, reason: str, actor: User) -> CaseFile:
     """Add a corrected version of an uploaded file; the original stays in the archive."""
     role = acting_role(actor, case, Role.HANDLER)
     if not reason.strip():

@@ -74,9 +74,22 @@ def applications(unit: Unit, period: Period) -> Ledger:
             c.get_state_display(),
             c.handler.full_name if c.handler_id else "",
         )
-        for c in _cases(unit).filter(submitted_at__range=(start, end)).order_by("submitted_at", "id")
+        for c in _cases(unit)
+        .filter(submitted_at__range=(start, end))
+        .order_by("submitted_at", "id")
     ]
-    header = ("案件编号", "申请日期", "申请人", "身份证号（脱敏）", "嘎查村/社区", "救助类别", "委托申请", "受理日期", "当前状态", "经办人")
+    header = (
+        "案件编号",
+        "申请日期",
+        "申请人",
+        "身份证号（脱敏）",
+        "嘎查村/社区",
+        "救助类别",
+        "委托申请",
+        "受理日期",
+        "当前状态",
+        "经办人",
+    )
     return Ledger("applications", "申请受理登记", header, rows)
 
 
@@ -98,7 +111,17 @@ def decisions(unit: Unit, period: Period) -> Ledger:
         .filter(decided_on__range=(period.start, period.end))
         .order_by("decided_on", "id")
     ]
-    header = ("案件编号", "审核确认日期", "申请人", "嘎查村/社区", "救助类别", "结果", "月救助金额（元）", "按期办结", "不予保障理由")
+    header = (
+        "案件编号",
+        "审核确认日期",
+        "申请人",
+        "嘎查村/社区",
+        "救助类别",
+        "结果",
+        "月救助金额（元）",
+        "按期办结",
+        "不予保障理由",
+    )
     return Ledger("decisions", "审核确认登记", header, rows)
 
 
@@ -131,6 +154,9 @@ def ledger_xlsx(unit: Unit, period: Period) -> bytes:
     output = io.BytesIO()
     write_xlsx(
         output,
-        [Sheet(title=ledger.title, header=ledger.header, rows=ledger.rows) for ledger in ledgers(unit, period)],
+        [
+            Sheet(title=ledger.title, header=ledger.header, rows=ledger.rows)
+            for ledger in ledgers(unit, period)
+        ],
     )
     return output.getvalue()
