@@ -77,6 +77,10 @@ class Entitlement(models.Model):
     )
     start_month = models.DateField("起始发放月份")
     end_month = models.DateField("最后发放月份", null=True, blank=True)
+    # The effective month of the latest change, written with monthly_amount by the services:
+    # from that month on the amount in force is monthly_amount, without reading the changes.
+    # Null (rows written elsewhere) means "read the changes".
+    amount_since = models.DateField("现行金额生效月份", null=True, blank=True, editable=False)
 
     account_kind = models.CharField("账户类型", max_length=20, choices=AccountKind.choices)
     account_number = EncryptedCharField("账号")

@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db import connection, models, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_fsm import can_proceed
@@ -127,10 +127,17 @@ def in_force_queryset(month: date, **filters: Any) -> QuerySet[Entitlement]:
         .order_by("-effective_month", "-id")
         .values("new_amount")[:1]
     )
+    # Most entitlements have had no change after `month`: their current amount is the one in
+    # force, and only the others need the (correlated) look-up of the changes.
+    amount_due = models.Case(
+        When(amount_since__lte=month, then=F("monthly_amount")),
+        default=Subquery(latest),
+        output_field=Entitlement._meta.get_field("monthly_amount"),
+    )
     return (
         Entitlement.objects.filter(start_month__lte=month, **filters)
         .filter(Q(end_month__isnull=True) | Q(end_month__gte=month))
-        .annotate(amount_due=Subquery(latest))
+        .annotate(amount_due=amount_due)
         .order_by()
     )
 
@@ -178,6 +185,7 @@ def create_entitlement(
             care_tier=locked.care_tier,
             category=category_for(locked.kind, locked.area, locked.care_tier),
             monthly_amount=amount,
+            amount_since=start,
             start_month=start,
             account_kind=account_kind,
             account_number=number,
@@ -296,7 +304,8 @@ def _change(
         actor=actor,
     )
     locked.monthly_amount = new_amount
-    update = ["monthly_amount"]
+    locked.amount_since = effective_month
+    update = ["monthly_amount", "amount_since"]
     if kind == ChangeKind.STOP:
         locked.end_month = add_months(effective_month, -1)
         update.append("end_month")
@@ -449,6 +458,8 @@ def _insert_lines(source: QuerySet) -> int:
         if connection.vendor == "postgresql":
             # Compiling a per-unit statement costs more than running it (seconds of JIT).
             cursor.execute("SET LOCAL jit = off")
+            # A roster can always be generated again, so its commit need not wait for the disk.
+            cursor.execute("SET LOCAL synchronous_commit = off")
         cursor.execute(sql, params)
         return cursor.rowcount
 
