@@ -4,11 +4,14 @@ loop over loaded cases, so the county dashboard stays fast at a million cases.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -87,19 +90,35 @@ def _chart(kind: str, categories: list, series: dict[str, list], *, stack: bool 
     }
 
 
+@contextmanager
+def no_jit() -> Iterator[None]:
+    """PostgreSQL's JIT spends a few hundred ms compiling each large aggregate for no gain."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET jit")
+
+
 def dashboard(*, scope: Scope, filters: Filters, today: date | None = None) -> list[Section]:
     """Every section of the dashboard for what the user may see, under the filters."""
     today = today or timezone.localdate()
     cases = filters.cases(scope)
     names = _unit_names()
-    return [
-        caseload(cases, names),
-        monthly_flow(cases, filters),
-        on_time(cases, filters, names),
-        deadlines(cases, names, today),
-        beneficiaries(scope, filters, names, today),
-        open_findings(scope, filters, names),
-    ]
+    with no_jit():
+        return [
+            caseload(cases, names),
+            monthly_flow(cases, filters),
+            on_time(cases, filters, names),
+            deadlines(cases, names, today),
+            beneficiaries(scope, filters, names, today),
+            open_findings(scope, filters, names),
+        ]
 
 
 def caseload(cases: QuerySet[Case], names: dict[int, str]) -> Section:
@@ -132,45 +151,50 @@ def _months(start: date, end: date) -> list[date]:
 
 
 def _by_month(rows, key: str = "month") -> dict[date, int]:
-    out = {}
+    out: dict[date, int] = {}
     for row in rows:
         month = row[key]
         month = month.date() if hasattr(month, "date") else month
-        out[month.replace(day=1)] = row["n"]
+        month = month.replace(day=1)
+        out[month] = out.get(month, 0) + row["n"]
     return out
 
 
+def _next_month(month: date) -> date:
+    return (month.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
+
+
+def _local_midnight(day: date):
+    return timezone.make_aware(timezone.datetime(day.year, day.month, day.day))
+
+
 def monthly_flow(cases: QuerySet[Case], filters: Filters) -> Section:
+    months = _months(filters.start, filters.end)
+    first, after = _local_midnight(months[0]), _local_midnight(_next_month(months[-1]))
     applied = _by_month(
-        cases.filter(submitted_at__date__gte=filters.start, submitted_at__date__lte=filters.end)
+        cases.filter(submitted_at__gte=first, submitted_at__lt=after)
         .annotate(month=TruncMonth("submitted_at"))
         .values("month")
         .annotate(n=Count("id"))
     )
+    # Grouping by the plain date (a few hundred groups) is cheaper than truncating every row.
     decided = (
-        cases.filter(decided_on__gte=filters.start, decided_on__lte=filters.end)
-        .annotate(month=TruncMonth("decided_on"))
-        .values("month")
-        .annotate(
-            approved=Count("id", filter=Q(outcome=Outcome.APPROVE)),
-            rejected=Count("id", filter=Q(outcome=Outcome.REJECT)),
-        )
+        cases.filter(decided_on__gte=months[0], decided_on__lt=_next_month(months[-1]))
+        .values("decided_on", "outcome")
+        .annotate(n=Count("id"))
+        .order_by()
     )
-    approved = _by_month([{"month": r["month"], "n": r["approved"]} for r in decided])
-    rejected = _by_month([{"month": r["month"], "n": r["rejected"]} for r in decided])
+    approved = _by_month([r for r in decided if r["outcome"] == Outcome.APPROVE], "decided_on")
+    rejected = _by_month([r for r in decided if r["outcome"] == Outcome.REJECT], "decided_on")
     stopped = _by_month(
         CaseEvent.objects.filter(
-            case__in=cases,
-            to_state=State.TERMINATED,
-            at__date__gte=filters.start,
-            at__date__lte=filters.end,
+            case__in=cases, to_state=State.TERMINATED, at__gte=first, at__lt=after
         )
         .exclude(from_state=State.TERMINATED)
         .annotate(month=TruncMonth("at"))
         .values("month")
         .annotate(n=Count("id"))
     )
-    months = _months(filters.start, filters.end)
     section = Section(
         "flow", "每月申请、批准、不予保障、停发", ["月份", "申请", "批准", "不予保障", "停发"]
     )

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -37,6 +36,7 @@ from .models import (
     SpotCheckPhoto,
     SpotCheckSample,
 )
+from .selectors import no_jit
 
 CHUNK = 1000
 LEADER_ROLES = (Role.FIRST_RESPONSIBLE, Role.DIRECT_RESPONSIBLE)
@@ -62,26 +62,11 @@ def run_system_checks(
     cases = cases if cases is not None else Case.objects.all()
     whole_county = cases.query.where is None or not cases.query.where
     summary = {}
-    with _no_jit():
+    with no_jit():
         for rule in rules or checks.RULES:
             hits = {hit.case_id: hit for hit in checks.RULES[rule](cases)}
             summary[rule] = _apply_hits(rule, hits, cases=None if whole_county else cases)
     return summary
-
-
-@contextmanager
-def _no_jit() -> Iterator[None]:
-    """PostgreSQL's JIT spends seconds compiling these large scans for no gain: turn it off."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET jit = off")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET jit")
 
 
 def _apply_hits(
