@@ -241,6 +241,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `kind` or `state` field; name their enums so the schema is stable.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseKindEnum": "cases.models.Kind",
+        "CaseStateEnum": "cases.models.State",
+        "IncomeKindEnum": "cases.models.IncomeKind",
+        "RosterKindEnum": "disbursement.models.RosterKind",
+        "RosterStateEnum": "disbursement.models.RosterState",
+        "ChangeReportKindEnum": "disbursement.models.ChangeReportKind",
+    },
 }
 
 EMAIL_BACKEND = env.str(
