@@ -21,7 +21,19 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models import Case as DbCase
 from django.utils import timezone
 from django_fsm import can_proceed
@@ -59,6 +71,7 @@ from .models import (
 )
 
 BATCH = 5000
+SLICE = 50_000  # entitlements per INSERT ... SELECT of the monthly opening
 ZERO = Decimal("0.00")
 
 
@@ -193,7 +206,15 @@ def open_due_reviews(*, today: date | None = None) -> int:
     """Open the scheduled reviews due by `today`; running it again opens nothing new."""
     today = today or timezone.localdate()
     ensure_schedules(today=today)
-    opened = _insert_reviews(_due_reviews_source(today))
+    source = _due_reviews_source(today)
+    bounds = ReviewSchedule.objects.aggregate(lo=Min("entitlement_id"), hi=Max("entitlement_id"))
+    opened = 0
+    # One statement per slice of entitlements: each commits on its own, keeps its plan
+    # small, and a crash halfway leaves a state the next run simply completes.
+    for lo in range(bounds["lo"] or 0, (bounds["hi"] or -1) + 1, SLICE):
+        opened += _insert_reviews(
+            source.filter(entitlement_id__gte=lo, entitlement_id__lt=lo + SLICE)
+        )
     if opened:
         _notify_units_of_due_reviews(today)
     return opened
