@@ -67,3 +67,15 @@ def test_the_status_view_reports_the_state_and_progress(caseload, login):
         "progress": 100,
         "done": True,
     }
+
+
+def test_the_imports_page_offers_each_person_what_they_may_import(caseload, administrator, login):
+    from django.test import Client
+
+    handler_page = login(caseload.handler).get("/imports/").content.decode()
+    admin_page = login(administrator, Client()).get("/imports/").content.decode()
+
+    assert "在保家庭导入" in handler_page
+    assert "/imports/upload/staff/" not in handler_page
+    assert "/imports/upload/staff/" in admin_page
+    assert "/imports/template/caseload.xlsx" in admin_page
