@@ -318,6 +318,7 @@ def _reviews_for(households: set[int], actor: User) -> dict[int, int]:
     )
     needed = households - set(open_reviews)
     today = timezone.localdate()
+    reviews.hold_review_opening_lock()
     entitlements = {}
     for row in (
         reviews.entitlements_in_payment(today)

@@ -295,8 +295,21 @@ def _insert_reviews(source: QuerySet) -> int:
     columns = ", ".join(connection.ops.quote_name(c) for c in REVIEW_COLUMNS)
     sql = f"INSERT INTO {Review._meta.db_table} ({columns}) {select_sql} ON CONFLICT DO NOTHING"
     with transaction.atomic(), connection.cursor() as cursor:
+        hold_review_opening_lock()
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+REVIEW_OPENING_LOCK = 7_007_001
+
+
+def hold_review_opening_lock() -> None:
+    """Serialize bulk review opening (monthly task, comparison import) until the transaction
+    ends: two bulk inserts of reviews for overlapping households in different orders would
+    otherwise deadlock on the one-open-review-per-household index. SQLite writes one at a time."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REVIEW_OPENING_LOCK])
 
 
 def _chunks(rows: Iterator, size: int = BATCH) -> Iterator[list]:
