@@ -92,7 +92,7 @@ def _apply_hits(
     fixed = [finding_id for case_id, finding_id in already.items() if case_id not in hits]
     seen = [finding_id for case_id, finding_id in already.items() if case_id in hits]
     with transaction.atomic():
-        Finding.objects.bulk_create(new, batch_size=CHUNK)
+        Finding.objects.bulk_create(new, batch_size=5000)
         for ids in _chunks(fixed):
             Finding.objects.filter(id__in=ids).update(
                 state=Finding.State.CLOSED, closed_at=now, close_note="系统核查未再发现该问题"
@@ -154,7 +154,7 @@ def draw_spot_check_sample(
                 for (unit_id, kind), ids in drawn.items()
                 for case_id in ids
             ],
-            batch_size=CHUNK,
+            batch_size=5000,
         )
     return draw
 
