@@ -1087,24 +1087,19 @@ def issue_decision(*, actor: User, case: Case, version: int | None = None) -> Ca
             role=role,
             from_state=before,
         )
-        _queue_decision_document(case)
+        _issue_decision_document(case, actor)
         return case
 
 
-def _queue_decision_document(case: Case) -> None:
-    """Call site for the written result (批准决定书 / 不予保障告知书), rendered after commit.
+def _issue_decision_document(case: Case, actor: User) -> None:
+    """The written result is part of the decision: issued in the same transaction, or neither is."""
+    from .documents import issue_document  # noqa: PLC0415  (documents builds on these services' records)
+    from .models import DocType  # noqa: PLC0415
 
-    The documents work (issue 5) provides `cases.documents.issue_decision_document(case_id=...)`;
-    until it lands there is nothing to render.
-    """
-    try:
-        from . import documents  # noqa: PLC0415
-    except ImportError:
-        return
-    render = getattr(documents, "issue_decision_document", None)
-    if render is not None:
-        case_id = case.pk
-        transaction.on_commit(lambda: render(case_id=case_id))
+    approved = case.outcome == Outcome.APPROVE
+    issue_document(
+        case=case, doc_type=DocType.APPROVAL_DECISION if approved else DocType.REJECTION_NOTICE, actor=actor
+    )
 
 
 def extend(*, actor: User, case: Case, reason: str, version: int | None = None) -> Case:

@@ -108,6 +108,8 @@ def test_a_dibao_case_goes_from_application_to_approval(people, standards, mater
     assert case.monthly_amount == Decimal("1040.00")  # 670 × 2 − 300
     assert case.decided_on_time is True
     assert case.signatures.filter(void__isnull=True).count() == 3
+    decision = case.documents.get()
+    assert decision.doc_type == "approval_decision" and "决" in decision.number
     assert list(case.events.values_list("seq", flat=True)) == list(
         range(1, case.events.count() + 1)
     )
