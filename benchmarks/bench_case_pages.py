@@ -136,6 +136,10 @@ def build_data(n_cases: int) -> tuple[int, int]:
         username="bench_handler", defaults={"full_name": "压测经办", "unit": unit}
     )
     RoleGrant.objects.get_or_create(user=user, role=Role.HANDLER)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     case_id = Case.objects.filter(unit=unit).order_by("id").values_list("id", flat=True).first()
     return user.pk, case_id
 
