@@ -51,6 +51,13 @@ SCHEDULES = (
         hour="8",
     ),
     Schedule(
+        name="20日生成次月发放清册",
+        task="disbursement.tasks.generate_next_month_rosters",
+        description="每月20日在确认截止后为各审核确认单位生成次月资金发放清册（重复生成不产生重复行）。",
+        hour="18",
+        day_of_month="20",
+    ),
+    Schedule(
         name="每月开启到期复核",
         task="disbursement.tasks.open_due_reviews",
         description="每月1日为到期的在保家庭开启定期复核（同一到期日只开启一次），通知经办人。",
