@@ -52,7 +52,7 @@ def test_county_staff_see_every_unit(people, two_cases, who):
 
 
 def test_a_third_party_investigator_sees_only_assigned_cases(people, two_cases):
-    case_a, case_b = two_cases
+    case_a, _case_b = two_cases
     assert list(cases_visible_to(people.investigator)) == []
     case_a.agency = people.agency
     case_a.save(update_fields=["agency"])
