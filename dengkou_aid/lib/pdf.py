@@ -7,7 +7,6 @@ from typing import Any
 from django.conf import settings
 from django.template.loader import render_to_string
 from pypdf import PdfWriter
-from weasyprint import CSS, HTML, URLFetcher
 
 FONT_FAMILY = '"Noto Serif CJK SC", "Noto Sans CJK SC", serif'
 
@@ -55,6 +54,10 @@ def render_pdf(
 
 def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
     """Turn an HTML string into PDF bytes with the base stylesheet; relative URLs resolve in static/."""
+    # Imported here: loading WeasyPrint (Pango, fonts) costs seconds, and every web and
+    # Celery process imports this module while few of them ever render a PDF.
+    from weasyprint import CSS, HTML, URLFetcher
+
     fetcher = URLFetcher(allowed_protocols=_ALLOWED_PROTOCOLS)
     document = HTML(string=html, base_url=base_url or _default_base_url(), url_fetcher=fetcher)
     stylesheet = CSS(string=BASE_CSS, url_fetcher=fetcher)
