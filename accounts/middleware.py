@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.contrib.auth import logout
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+SESSION_REFRESHED_KEY = "_refreshed_at"
 EXEMPT_PREFIXES = ("/static/", "/accounts/login/", "/accounts/logout/", "/public/", "/api/")
 
 
@@ -32,3 +35,22 @@ class SecurityPolicyMiddleware:
             if (user.must_change_password or user.password_expired) and request.path != change_url:
                 return redirect(change_url)
         return self.get_response(request)
+
+
+class IdleSessionMiddleware(SessionMiddleware):
+    """Slide the 30-minute idle expiry without writing the session row on every request.
+
+    Saving every request (SESSION_SAVE_EVERY_REQUEST) costs a database write and a commit
+    per page; refreshing at most once a minute keeps the idle limit within a minute of
+    30 and lets read-only pages write nothing.
+    """
+
+    REFRESH_SECONDS = 60
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and session.accessed and not session.is_empty():
+            now = int(time.time())
+            if now - session.get(SESSION_REFRESHED_KEY, 0) >= self.REFRESH_SECONDS:
+                session[SESSION_REFRESHED_KEY] = now
+        return super().process_response(request, response)

@@ -47,9 +47,18 @@ class WorkdayCalendar:
         self._overrides = dict(overrides or {})
         self._known_years = frozenset(known_years)
         self._package_years: dict[int, bool] = {}
+        # Lists count working days for every row; the answers for a day never change
+        # within one calendar (a changed override builds a new calendar), so keep them.
+        self._answers: dict[date, bool] = {}
 
     def is_workday(self, d: date) -> bool:
         """Overrides first, then chinese_calendar's data, then Monday–Friday."""
+        answer = self._answers.get(d)
+        if answer is None:
+            answer = self._answers[d] = self._decide(d)
+        return answer
+
+    def _decide(self, d: date) -> bool:
         if d in self._overrides:
             return self._overrides[d]
         if self._package_knows(d.year):

@@ -1,6 +1,8 @@
 """MLPS 2.0 level 3 rules: password strength and age, idle sessions, the audit log kept intact."""
 
+import time
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -60,9 +62,28 @@ def test_first_login_forces_a_password_change(client, people, login):
     assert client.get("/home/")["Location"] == "/accounts/password/"
 
 
-def test_idle_sessions_end_after_thirty_minutes():
+def test_idle_sessions_end_after_thirty_minutes(client, people, login):
+    from django.contrib.sessions.models import Session
+
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    login(people.handler)
+    client.get("/home/")
+    key = client.session.session_key
+    first = Session.objects.get(session_key=key).expire_date
+    assert timedelta(minutes=29) < first - timezone.now() <= timedelta(minutes=30)
+
+    # Read-only pages within the minute write nothing; after it, the expiry slides forward.
+    client.get("/home/")
+    assert Session.objects.get(session_key=key).expire_date == first
+    with mock.patch("accounts.middleware.time.time", return_value=time.time() + 61):
+        client.get("/home/")
+    assert Session.objects.get(session_key=key).expire_date > first
+
+    # Thirty idle minutes later the session is gone and the user signs in again.
+    Session.objects.filter(session_key=key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    assert client.get("/home/")["Location"].startswith("/accounts/login/")
 
 
 def test_the_audit_log_cannot_be_changed_or_deleted(people):
