@@ -4,6 +4,8 @@ publicity list of households in payment. Only what publicity may show; no search
 
 from __future__ import annotations
 
+import functools
+
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -25,8 +27,21 @@ PUBLIC_MAX_AGE = 300  # seconds; proxies and browsers may cache the public pages
 def _public(view):
     """No sign-in, GET only, 60 requests a minute per address, cacheable for five minutes."""
     view = cache_control(public=True, max_age=PUBLIC_MAX_AGE)(view)
-    view = ratelimit(key="ip", rate="60/m", block=True)(view)
-    return require_GET(view)
+
+    @functools.wraps(view)
+    def unless_limited(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # 429 with a reason, not the library's bare 403: the visitor did nothing forbidden.
+        if getattr(request, "limited", False):
+            response = HttpResponse(
+                "访问过于频繁，请一分钟后再试。",
+                status=429,
+                content_type="text/plain; charset=utf-8",
+            )
+            response["Retry-After"] = "60"
+            return response
+        return view(request, *args, **kwargs)
+
+    return require_GET(ratelimit(key="ip", rate="60/m", block=False)(unless_limited))
 
 
 def _unit(code: str) -> Unit:
