@@ -82,7 +82,14 @@ class Finding(models.Model):
                 name="one_open_finding_per_rule_case",
             )
         ]
-        indexes = [models.Index(fields=["unit", "state"]), models.Index(fields=["rule", "state"])]
+        indexes = [
+            models.Index(fields=["unit", "state"]),
+            models.Index(fields=["rule", "state"]),
+            # The dashboard's open findings per unit and rule, read from the index alone.
+            models.Index(
+                fields=["unit", "rule"], condition=Q(state="open"), name="finding_open_unit_rule"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_rule_display()} #{self.pk}"
@@ -378,3 +385,51 @@ class AssessmentWeights(models.Model):
     @property
     def total(self) -> Decimal:
         return self.on_time + self.findings + self.rectification + self.spot_check
+
+
+class DashboardSnapshot(models.Model):
+    """When the dashboard's summary figures were counted, and the month their payments are for.
+
+    The figures over every case (caseload, decisions, applications, stops) and the month's
+    payments are counted in one transaction into `DashboardTally` rows, nightly and on demand;
+    the dashboard sums those few rows and says when they were counted.
+    """
+
+    computed_at = models.DateTimeField("统计时点", default=timezone.now)
+    month = models.DateField("在发待遇月份")
+    seconds = models.DecimalField("用时(秒)", max_digits=8, decimal_places=2, default=Decimal(0))
+
+    class Meta:
+        verbose_name = "看板统计快照"
+        verbose_name_plural = "看板统计快照"
+
+
+class DashboardTally(models.Model):
+    """One group's count (and money) in a snapshot of the dashboard's figures."""
+
+    class Figure(models.TextChoices):
+        CASELOAD = "caseload", "案件（单位×类别×状态）"
+        DECIDED = "decided", "审核确认（按日）"
+        APPLIED = "applied", "申请（按月）"
+        STOPPED = "stopped", "停发（按月）"
+        PAID = "paid", "在发待遇"
+
+    snapshot = models.ForeignKey(DashboardSnapshot, on_delete=models.CASCADE, related_name="+")
+    figure = models.CharField(max_length=10, choices=Figure.choices)
+    unit = models.ForeignKey(
+        Unit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    kind = models.CharField(max_length=20)
+    state = models.CharField(max_length=30, blank=True, db_default="")
+    outcome = models.CharField(max_length=10, blank=True, db_default="")
+    on_time = models.BooleanField(null=True)
+    day = models.DateField(null=True)
+    n = models.PositiveIntegerField()
+    money = models.DecimalField(max_digits=16, decimal_places=2, null=True)
+
+    class Meta:
+        verbose_name = "看板统计数"
+        verbose_name_plural = "看板统计数"
+        indexes = [
+            models.Index(fields=["snapshot", "figure", "day"], name="tally_snapshot_figure_day")
+        ]

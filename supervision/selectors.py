@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.access import Scope, scope_for
@@ -24,20 +23,22 @@ from cases.models import (
     LIVE_PAYMENT_STATES,
     Area,
     Case,
-    CaseEvent,
     Kind,
     Outcome,
     State,
 )
 
+from . import summary
 from .models import (
     AssessmentWeights,
     CheckItem,
+    DashboardSnapshot,
     Finding,
     Rectification,
     Rule,
     SpotCheckSample,
 )
+from .models import DashboardTally as Tally
 
 SOON_WORKDAYS = 5
 KIND_LABELS = dict(Kind.choices)
@@ -73,6 +74,7 @@ class Section:
     columns: list[str]
     rows: list[list[Any]] = field(default_factory=list)
     chart: dict[str, Any] | None = None
+    as_of: datetime | None = None  # when a summary section's figures were counted
 
 
 def _unit_names() -> dict[int, str]:
@@ -105,26 +107,48 @@ def no_jit() -> Iterator[None]:
             cursor.execute("RESET jit")
 
 
-def dashboard(*, scope: Scope, filters: Filters, today: date | None = None) -> list[Section]:
-    """Every section of the dashboard for what the user may see, under the filters."""
+def dashboard(
+    *,
+    scope: Scope,
+    filters: Filters,
+    today: date | None = None,
+    snapshot: DashboardSnapshot | None = None,
+) -> list[Section]:
+    """Every section of the dashboard for what the user may see, under the filters.
+
+    The figures over all cases and payments are summed from the latest summary snapshot
+    (see `summary`); overdue cases and open findings are counted live. A constant number
+    of queries whatever the number of cases.
+    """
     today = today or timezone.localdate()
     cases = filters.cases(scope)
     names = _unit_names()
+    snapshot = snapshot or summary.current(today)
     with no_jit():
-        return [
-            caseload(cases, names),
-            monthly_flow(cases, filters),
-            on_time(cases, filters, names),
+        sections = [
+            caseload(snapshot, scope, filters, names),
+            monthly_flow(snapshot, scope, filters),
+            on_time(snapshot, scope, filters, names),
             deadlines(cases, names, today),
-            beneficiaries(scope, filters, names, today),
+            beneficiaries(snapshot, scope, filters, names),
             open_findings(scope, filters, names),
         ]
+    for section in sections:
+        if section.key in SUMMARY_SECTIONS:
+            section.as_of = snapshot.computed_at
+    return sections
 
 
-def caseload(cases: QuerySet[Case], names: dict[int, str]) -> Section:
+SUMMARY_SECTIONS = ("caseload", "flow", "on_time", "beneficiaries")
+
+
+def caseload(
+    snapshot: DashboardSnapshot, scope: Scope, filters: Filters, names: dict[int, str]
+) -> Section:
     rows = (
-        cases.values("unit_id", "kind", "state")
-        .annotate(n=Count("id"))
+        summary.tallies(snapshot, Tally.Figure.CASELOAD, scope, filters)
+        .values("unit_id", "kind", "state")
+        .annotate(n=Sum("n"))
         .order_by("unit_id", "kind", "state")
     )
     section = Section(
@@ -164,37 +188,33 @@ def _next_month(month: date) -> date:
     return (month.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
 
 
-def _local_midnight(day: date):
-    return timezone.make_aware(timezone.datetime(day.year, day.month, day.day))
-
-
-def monthly_flow(cases: QuerySet[Case], filters: Filters) -> Section:
+def monthly_flow(snapshot: DashboardSnapshot, scope: Scope, filters: Filters) -> Section:
+    """Applications (by local month of submission), approvals and rejections (by month of
+    decision) and stops (by local month of the termination) over whole months."""
     months = _months(filters.start, filters.end)
-    first, after = _local_midnight(months[0]), _local_midnight(_next_month(months[-1]))
-    applied = _by_month(
-        cases.filter(submitted_at__gte=first, submitted_at__lt=after)
-        .annotate(month=TruncMonth("submitted_at"))
-        .values("month")
-        .annotate(n=Count("id"))
-    )
-    # Grouping by the plain date (a few hundred groups) is cheaper than truncating every row.
-    decided = (
-        cases.filter(decided_on__gte=months[0], decided_on__lt=_next_month(months[-1]))
-        .values("decided_on", "outcome")
-        .annotate(n=Count("id"))
+    first, after = months[0], _next_month(months[-1])
+
+    def per_month(figure: str) -> QuerySet:
+        return (
+            summary.tallies(snapshot, figure, scope, filters)
+            .filter(day__gte=first, day__lt=after)
+            .values("day")
+            .annotate(n=Sum("n"))
+            .order_by()
+        )
+
+    applied = _by_month(per_month(Tally.Figure.APPLIED), "day")
+    stopped = _by_month(per_month(Tally.Figure.STOPPED), "day")
+    # Grouping by the plain date (a few hundred groups), months are summed here.
+    decided = list(
+        summary.tallies(snapshot, Tally.Figure.DECIDED, scope, filters)
+        .filter(day__gte=first, day__lt=after, outcome__in=[Outcome.APPROVE, Outcome.REJECT])
+        .values("day", "outcome")
+        .annotate(n=Sum("n"))
         .order_by()
     )
-    approved = _by_month([r for r in decided if r["outcome"] == Outcome.APPROVE], "decided_on")
-    rejected = _by_month([r for r in decided if r["outcome"] == Outcome.REJECT], "decided_on")
-    stopped = _by_month(
-        CaseEvent.objects.filter(
-            case__in=cases, to_state=State.TERMINATED, at__gte=first, at__lt=after
-        )
-        .exclude(from_state=State.TERMINATED)
-        .annotate(month=TruncMonth("at"))
-        .values("month")
-        .annotate(n=Count("id"))
-    )
+    approved = _by_month([r for r in decided if r["outcome"] == Outcome.APPROVE], "day")
+    rejected = _by_month([r for r in decided if r["outcome"] == Outcome.REJECT], "day")
     section = Section(
         "flow", "每月申请、批准、不予保障、停发", ["月份", "申请", "批准", "不予保障", "停发"]
     )
@@ -218,11 +238,14 @@ def _rate(part: int, whole: int) -> Decimal | None:
     return (Decimal(part * 100) / whole).quantize(Decimal("0.1")) if whole else None
 
 
-def on_time(cases: QuerySet[Case], filters: Filters, names: dict[int, str]) -> Section:
+def on_time(
+    snapshot: DashboardSnapshot, scope: Scope, filters: Filters, names: dict[int, str]
+) -> Section:
     rows = (
-        cases.filter(decided_on__gte=filters.start, decided_on__lte=filters.end)
+        summary.tallies(snapshot, Tally.Figure.DECIDED, scope, filters)
+        .filter(day__gte=filters.start, day__lte=filters.end)
         .values("unit_id")
-        .annotate(decided=Count("id"), on_time=Count("id", filter=Q(decided_on_time=True)))
+        .annotate(decided=Sum("n"), on_time=Sum("n", filter=Q(on_time=True)))
         .order_by("unit_id")
     )
     section = Section(
@@ -231,12 +254,13 @@ def on_time(cases: QuerySet[Case], filters: Filters, names: dict[int, str]) -> S
         ["单位", "审核确认案件", "按期办结", "按期办结率(%)"],
     )
     for row in rows:
+        on_time_count = row["on_time"] or 0
         section.rows.append(
             [
                 names.get(row["unit_id"], ""),
                 row["decided"],
-                row["on_time"],
-                _rate(row["on_time"], row["decided"]),
+                on_time_count,
+                _rate(on_time_count, row["decided"]),
             ]
         )
     section.chart = _chart(
@@ -274,23 +298,19 @@ def deadlines(cases: QuerySet[Case], names: dict[int, str], today: date) -> Sect
     return section
 
 
-def beneficiaries(scope: Scope, filters: Filters, names: dict[int, str], month: date) -> Section:
-    """Households and money paid this month per unit and kind, from the entitlements in force."""
-    from disbursement.services import in_force_queryset
-
-    entitlements = scope.filter(in_force_queryset(month.replace(day=1)))
-    if filters.unit_id:
-        entitlements = entitlements.filter(unit_id=filters.unit_id)
-    if filters.kind:
-        entitlements = entitlements.filter(kind=filters.kind)
+def beneficiaries(
+    snapshot: DashboardSnapshot, scope: Scope, filters: Filters, names: dict[int, str]
+) -> Section:
+    """Households and money paid in the snapshot's month per unit and kind (entitlements in force)."""
     rows = (
-        entitlements.values("unit_id", "kind")
-        .annotate(households=Count("id"), money=Sum("amount_due"))
+        summary.tallies(snapshot, Tally.Figure.PAID, scope, filters)
+        .values("unit_id", "kind")
+        .annotate(households=Sum("n"), money=Sum("money"))
         .order_by("unit_id", "kind")
     )
     section = Section(
         "beneficiaries",
-        f"{month:%Y年%m月}保障对象及资金（在发待遇）",
+        f"{snapshot.month:%Y年%m月}保障对象及资金（在发待遇）",
         ["单位", "救助类别", "户数", "月发放金额(元)"],
     )
     money_by_unit: dict[str, Decimal] = {}

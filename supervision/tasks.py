@@ -13,8 +13,13 @@ from .models import SpotCheckDraw
 
 @shared_task(name="supervision.tasks.run_nightly_checks")
 def run_nightly_checks(day: str | None = None) -> dict:
-    """Run every system-check rule over the whole county (findings are raised once, closed when fixed)."""
-    return services.run_system_checks()
+    """Run every system-check rule over the whole county (findings are raised once, closed when
+    fixed), then count the dashboard's summary figures afresh."""
+    from . import summary
+
+    result = services.run_system_checks()
+    summary.refresh()
+    return result
 
 
 @shared_task(name="supervision.tasks.draw_monthly_sample")

@@ -6,6 +6,7 @@ app_name = "supervision"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("refresh/", views.refresh_dashboard, name="refresh_dashboard"),
     path("findings/", views.finding_list, name="findings"),
     path("findings/run/", views.run_checks, name="run_checks"),
     path("findings/<int:pk>/", views.finding_detail, name="finding"),

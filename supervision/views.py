@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -128,8 +129,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "unit": unit,
             "county": scope.everything,
             "query": request.GET.urlencode(),
+            "as_of": next((s.as_of for s in sections if s.as_of), None),
+            "can_refresh": scope.everything and selectors.is_supervisor(request.user),
         },
     )
+
+
+@require_POST
+@supervisor_only
+def refresh_dashboard(request: HttpRequest) -> HttpResponse:
+    """Count the dashboard's summary figures now (seconds at a million cases)."""
+    from . import summary
+
+    snapshot = summary.refresh()
+    messages.success(
+        request,
+        f"统计看板已重新统计（统计时点 {timezone.localtime(snapshot.computed_at):%Y-%m-%d %H:%M}，"
+        f"用时{snapshot.seconds}秒）。",
+    )
+    query = request.POST.get("query", "")
+    url = reverse("supervision:dashboard")
+    return redirect(f"{url}?{query}" if query else url)
 
 
 def _csv(sections, filename: str) -> HttpResponse:
