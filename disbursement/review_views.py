@@ -335,7 +335,9 @@ def report_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         household = _one(households_visible_to(user), request, "household", data["household"])
-        member = household.members.filter(pk=data["member"]).first() if data["member"] else None
+        # Looked up on its own so that a member of another household is refused by the
+        # service with its reason, never quietly turned into a report on the whole household.
+        member = Person.objects.filter(pk=data["member"]).first() if data["member"] else None
         try:
             change_reports.file_change_report(
                 actor=user,

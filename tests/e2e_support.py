@@ -42,3 +42,34 @@ def browser_page(*, locale: str = "zh-CN") -> Iterator:
             yield context.new_page()
         finally:
             browser.close()
+
+
+TABLET = {"width": 820, "height": 1180}  # a 10-inch tablet held upright, as village assistants do
+
+
+@contextmanager
+def browser() -> Iterator:
+    """Yield a headless Chromium browser for tests that open several signed-in pages."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def signed_in(chromium, live_server, user, viewport=None):
+    """A new page in its own context, signed in as `user` (with the OTP where the role needs it)."""
+    from .conftest import PASSWORD, current_otp
+
+    page = chromium.new_context(locale="zh-CN", viewport=viewport).new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    if user.needs_two_factor:
+        page.fill("input[name=otp_token]", current_otp(user))
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/home/")
+    return page

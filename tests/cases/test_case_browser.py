@@ -5,7 +5,6 @@ publicity, and the two leaders sign it off to approval."""
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -14,37 +13,12 @@ from django.utils import timezone
 
 from cases.models import Case, MaterialRequirement, State
 
-from ..conftest import PASSWORD, current_otp, service_missing
-from ..e2e_support import CHROMIUM, CHROMIUM_ARGS, chromium_available
+from ..conftest import service_missing
+from ..e2e_support import TABLET, browser, chromium_available, signed_in
 from ..factories import unique_id_number
 from .flow import PDF_BYTES, load_materials
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-TABLET = {"width": 820, "height": 1180}
-
-
-@contextmanager
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def signed_in(chromium, live_server, user, viewport=None):
-    page = chromium.new_context(locale="zh-CN", viewport=viewport).new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    if user.needs_two_factor:
-        page.fill("input[name=otp_token]", current_otp(user))
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/home/")
-    return page
 
 
 def step(page, name, **fields):

@@ -72,6 +72,27 @@ def test_the_tablet_page_files_a_report(paid, people, login):
     assert ChangeReport.objects.get().kind == "new_vehicle"
 
 
+def test_the_tablet_page_refuses_a_member_of_another_household_and_keeps_the_entry(
+    paid, people, login
+):
+    case, other = paid(), paid()
+    stranger = other.household.members.first()
+    client = login(people.assistant)
+    response = client.post(
+        "/reviews/reports/new/",
+        {
+            "household": case.household_id,
+            "member": stranger.pk,
+            "kind": "death",
+            "details": "户主去世",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and "所选成员不属于该家庭" in page
+    assert "户主去世" in page  # what the assistant typed is still there
+    assert not ChangeReport.objects.exists()
+
+
 def test_the_handler_opens_a_review_with_a_new_check_for_an_income_report(paid, people, api):
     case = paid()
     report = ChangeReport.objects.get(pk=report_through_the_api(api, people, case).json()["id"])
