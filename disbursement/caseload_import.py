@@ -1,16 +1,25 @@
 """Bring in the households already in payment from the spreadsheets the county keeps today.
 
-Two streaming passes over the file. `check_caseload` reads every row, validates it and keeps
-one small tally per household (never the rows themselves): that is the preview, and nothing
-is written. `import_caseload` checks again inside one transaction, then reads the file a
-second time and writes the households whose rows were all good: households and members, an
-imported case in payment with its "存量导入" event, the entitlement and its review schedule.
-A household seen before (same unit and 户编号) is updated only through recorded changes.
+`check_caseload` reads every row, validates it and keeps one small tally per household (never
+the rows themselves): that is the preview, and nothing is written. `import_caseload` checks
+again inside one transaction, then writes the households whose rows were all good: households
+and members, an imported case in payment with its "存量导入" event, the entitlement and its
+review schedule. A household seen before (same unit and 户编号) is updated only through
+recorded changes.
+
+How new households are written depends on the database. On PostgreSQL the check keeps the
+members of new households in a temporary table as it reads them, and a few INSERT … SELECT
+statements write every table from there: the file is read once and no model instance is
+built. Elsewhere (SQLite, the embedded default) the file is read a second time and written
+with bulk_create in batches. Both give the same rows. Households imported before and changed
+by the file are updated one by one through the recorded services on both (a second reading
+of the file, only when there are such households).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -18,12 +27,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -48,7 +58,8 @@ from cases.models import (
     WorkAbility,
 )
 from dengkou_aid.errors import Conflict, DomainError, NotAllowed
-from dengkou_aid.lib.crypto import keyed_hash
+from dengkou_aid.lib.bulk import copy_rows, insert_select, sequence_of
+from dengkou_aid.lib.crypto import encrypt, keyed_hash
 from dengkou_aid.lib.idnumber import InvalidIdNumber, validate_id_number
 from dengkou_aid.lib.masking import mask_account
 from dengkou_aid.lib.spreadsheets import Sheet, TableError, read_table, write_xlsx
@@ -126,6 +137,9 @@ IMPORT_LABEL = "存量导入"
 MAX_ERRORS_KEPT = 2000
 LOOKUP_CHUNK = 1000
 WRITE_BATCH = 1000
+STAGE_BATCH = 2000
+# Write new households set-based on PostgreSQL; a test turns it off to compare both paths.
+SET_BASED = True
 IMPORTER_ROLES = (Role.ADMINISTRATOR, Role.COUNTY_SUPERVISOR)
 
 KIND_NAMES: dict[str, tuple[str, str | None]] = {
@@ -506,6 +520,7 @@ class Tally:
     last_review: date | None
     existing_id: int | None
     bad: bool
+    last_line: int = 0
     account_sig: int = 0
     rows: int = 0
     heads: int = 0
@@ -600,8 +615,13 @@ def check_caseload(
     today: date | None = None,
     progress: Progress | None = None,
     size: int | None = None,
+    stage: Stage | None = None,
 ) -> Check:
-    """Validate every row and every household without writing anything."""
+    """Validate every row and every household without writing anything.
+
+    With a stage (the import on PostgreSQL), every member of a new household that passes its
+    row checks is also kept there for the write; a household found bad later is left out then.
+    """
     today = today or timezone.localdate()
     lookups = Lookups(scope=scope, today=today)
     check = Check(units_with_imports=_units_with_imports())
@@ -617,11 +637,13 @@ def check_caseload(
             check.error(line, str(error))
             _hold_back(check, values, lookups)
         if len(chunk) >= LOOKUP_CHUNK:
-            _check_chunk(check, chunk, seen_ids)
+            _check_chunk(check, chunk, seen_ids, stage)
             chunk = []
             if progress and size and hasattr(source, "tell"):
                 progress(min(source.tell() / size, 1.0))
-    _check_chunk(check, chunk, seen_ids)
+    _check_chunk(check, chunk, seen_ids, stage)
+    if stage is not None:
+        stage.flush()
     _check_households(check, lookups)
     check.errors.sort(key=lambda e: e["line"])
     return check
@@ -644,7 +666,9 @@ def _hold_back(check: Check, values: dict[str, str], lookups: Lookups) -> None:
         check.held_back.add(key)
 
 
-def _check_chunk(check: Check, chunk: list[Member], seen_ids: dict[int, int]) -> None:
+def _check_chunk(
+    check: Check, chunk: list[Member], seen_ids: dict[int, int], stage: Stage | None = None
+) -> None:
     """Check a chunk of members against each other, their households and the database."""
     if not chunk:
         return
@@ -658,6 +682,8 @@ def _check_chunk(check: Check, chunk: list[Member], seen_ids: dict[int, int]) ->
             check.error(member.line, reason)
             tally.bad = True
             continue
+        if stage is not None and tally.existing_id is None and not tally.bad:
+            stage.add(tally.index, member, payer=bool(member.account) and not tally.account_sig)
         _add_to_tally(tally, member, known)
 
 
@@ -791,6 +817,7 @@ def _disagreement(tally: Tally, member: Member) -> str:
 
 def _add_to_tally(tally: Tally, member: Member, known: dict[str, dict[str, Any]]) -> None:
     tally.rows += 1
+    tally.last_line = member.line
     tally.heads += member.relation == Relation.HEAD
     tally.irregular |= member.irregular
     if member.account:
@@ -887,8 +914,9 @@ def import_caseload(
     """Import every household whose rows are all good, in one transaction; re-check first."""
     today = timezone.localdate()
     with transaction.atomic():
+        stage = Stage() if set_based() else None
         with open_source() as source:
-            check = check_caseload(source, scope=scope, today=today)
+            check = check_caseload(source, scope=scope, today=today, stage=stage)
         if progress:
             progress(0.3)
         writer = Writer(
@@ -897,11 +925,18 @@ def import_caseload(
             today=today,
             provenance={"file": file_name, "sha256": sha256, "batch": batch_id},
         )
-        total = sum(1 for _ in check.good()) or 1
-        with open_source() as source:
-            for done in writer.run(open_table(source), scope=scope):
-                if progress:
-                    progress(0.3 + 0.7 * min(done / total, 1.0))
+        only = None
+        if stage is not None:
+            writer.create_staged(stage)
+            only = writer.changed_by_file
+            if progress:
+                progress(0.6)
+        total = sum(1 for t in check.good() if only is None or only(t))
+        if total:
+            with open_source() as source:
+                for done in writer.run(open_table(source), scope=scope, only=only):
+                    if progress:
+                        progress(0.3 + 0.7 * min(done / total, 1.0))
     counts = check.counts()
     counts.update(writer.counts)
     return ImportResult(counts=counts, errors=check.errors, error_total=check.error_total)
@@ -925,15 +960,20 @@ class Writer:
         )
 
     def run(
-        self, rows: Iterator[tuple[int, dict[str, str]]], *, scope: Unit | None
+        self,
+        rows: Iterator[tuple[int, dict[str, str]]],
+        *,
+        scope: Unit | None,
+        only: Callable[[Tally], bool] | None = None,
     ) -> Iterator[int]:
+        """Write the good households (those `only` accepts) as their rows come; yield the count."""
         lookups = Lookups(scope=scope, today=self.today)
         open_households: dict[tuple[int, str], list[Member]] = {}
         ready: list[tuple[Tally, list[Member]]] = []
         done = 0
         for line, values in rows:
             tally = self._tally_for(values, lookups)
-            if tally is None:
+            if tally is None or (only is not None and not only(tally)):
                 continue
             member = parse_row(line, values, lookups)
             members = open_households.setdefault(member.key, [])
@@ -1104,6 +1144,69 @@ class Writer:
         last = tally.last_review or tally.start_month
         return last, add_months_to_day(last, months_for(review_rule(tally), self.rules))
 
+    # New households on PostgreSQL: from the stage, one INSERT … SELECT per table.
+
+    def create_staged(self, stage: Stage) -> None:
+        """Write every new good household from the stage; count the known ones left unchanged.
+
+        Households are numbered, and their rows given ids, in the order their last row comes
+        in the file: the order the row-by-row path writes them in, so both give the same rows.
+        """
+        new = sorted(
+            (t for t in self.check.good() if t.existing_id is None), key=lambda t: t.last_line
+        )
+        self.counts["unchanged"] += sum(
+            1
+            for t in self.check.good()
+            if t.existing_id is not None and not self.changed_by_file(t)
+        )
+        if new:
+            stage.add_households(self._staged_households(new))
+            stage.write(self._staged_values())
+        stage.drop()
+        self.counts["created"] += len(new)
+
+    def changed_by_file(self, tally: Tally) -> bool:
+        """A household imported before whose members or amount the file changes."""
+        existing = self.check.existing.get(tally.existing_id) if tally.existing_id else None
+        return existing is not None and not existing.unchanged_by(tally)
+
+    def _staged_households(self, new: list[Tally]) -> Iterator[tuple[Any, ...]]:
+        for order, tally in enumerate(new):
+            last, upcoming = self._review_dates(tally)
+            yield (
+                tally.index,
+                order,
+                tally.unit_id,
+                tally.village_id,
+                tally.household_no,
+                tally.area,
+                tally.kind,
+                tally.care_tier,
+                category_for(tally.kind, tally.area, tally.care_tier),
+                tally.amount,
+                tally.start_month,
+                last,
+                upcoming,
+                review_rule(tally),
+                self._next_number(tally.unit_id),
+            )
+
+    def _staged_values(self) -> dict[str, Any]:
+        """The parameters the staged INSERTs share: who imports, from which file, and when."""
+        now = timezone.now()
+        return {
+            "actor": self.actor.pk,
+            "actor_role": _role_of(self.actor),
+            "actor_unit": self.actor.unit_id,
+            "handler": self.actor.pk if self.actor.has_role(Role.HANDLER) else None,
+            "now": now,
+            "imported_at": now.isoformat(),
+            "provenance": json.dumps(self.provenance),
+            "note": f"由{self.actor.full_name or self.actor.username}从“{self.provenance['file']}”导入",
+            "reason": f"存量数据导入（{self.provenance['file']}）",
+        }
+
     # Known households: per household, through the recorded services.
 
     def _update(self, tally: Tally, members: list[Member]) -> None:
@@ -1203,19 +1306,28 @@ class Writer:
 
 
 def _person(member: Member, household: Household) -> Person:
-    # The ID number was validated by parse_row: read its birth date and sex directly.
-    number = member.id_number
     return Person(
         household=household,
         name=member.name,
-        id_number=number,
+        id_number=member.id_number,
         id_hash=member.id_hash,
-        sex=Sex.MALE if int(number[16]) % 2 else Sex.FEMALE,
-        birth_date=date(int(number[6:10]), int(number[10:12]), int(number[12:14])),
+        sex=_sex(member.id_number),
+        birth_date=_birth_date(member.id_number),
         relation=member.relation,
         work_ability=WorkAbility.ABLE,
         income_irregular=member.irregular,
     )
+
+
+# The ID number was validated by parse_row: read its birth date and sex directly.
+
+
+def _sex(number: str) -> str:
+    return Sex.MALE if int(number[16]) % 2 else Sex.FEMALE
+
+
+def _birth_date(number: str) -> date:
+    return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
 
 
 def _account_kind(bank: str) -> str:
@@ -1238,6 +1350,291 @@ def _count_from(start: int) -> Iterator[int]:
     while True:
         yield n
         n += 1
+
+
+# --- PostgreSQL: the stage of new households ---------------------------------------------------
+
+STAGED_MEMBERS = "caseload_import_member"
+STAGED_HOUSEHOLDS = "caseload_import_household"
+MEMBER_COLUMNS = (
+    "idx",
+    "line",
+    "name",
+    "id_number",
+    "id_hash",
+    "sex",
+    "birth_date",
+    "relation",
+    "irregular",
+    "account",
+    "account_hash",
+    "account_masked",
+    "account_kind",
+    "bank",
+)
+HOUSEHOLD_COLUMNS_STAGED = (
+    "idx",
+    "ord",
+    "unit_id",
+    "village_id",
+    "household_no",
+    "area",
+    "kind",
+    "care_tier",
+    "category",
+    "amount",
+    "start_month",
+    "last_review",
+    "next_review",
+    "rule",
+    "number",
+)
+
+
+def set_based() -> bool:
+    """Whether new households are written set-based: on PostgreSQL (unless SET_BASED is off)."""
+    return SET_BASED and connection.vendor == "postgresql"
+
+
+class Stage:
+    """Temporary tables of the new households and their members, dropped at commit.
+
+    Only what the tables need is kept, computed as the model fields would: the ID number and
+    the account are encrypted here (never staged in clear), with their keyed hashes.
+    """
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGED_MEMBERS}, {STAGED_HOUSEHOLDS}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {STAGED_MEMBERS} (idx integer NOT NULL,"
+                " line integer NOT NULL, name text NOT NULL, id_number text NOT NULL,"
+                " id_hash text NOT NULL, sex text NOT NULL, birth_date date NOT NULL,"
+                " relation text NOT NULL, irregular boolean NOT NULL, account text,"
+                " account_hash text, account_masked text, account_kind text, bank text"
+                ") ON COMMIT DROP"
+            )
+
+    def add(self, index: int, member: Member, *, payer: bool) -> None:
+        """Keep a member of a new household; `payer`: the first with an account, paid into."""
+        number, account = member.id_number, member.account
+        self.rows.append(
+            (
+                index,
+                member.line,
+                member.name,
+                encrypt(number),
+                member.id_hash,
+                _sex(number),
+                _birth_date(number),
+                member.relation,
+                member.irregular,
+                *(
+                    (
+                        encrypt(account),
+                        keyed_hash(account),
+                        mask_account(account),
+                        _account_kind(member.bank),
+                        member.bank or "未填写",
+                    )
+                    if payer
+                    else (None,) * 5
+                ),
+            )
+        )
+        if len(self.rows) >= STAGE_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        with connection.cursor() as cursor:
+            copy_rows(cursor, STAGED_MEMBERS, MEMBER_COLUMNS, self.rows)
+        self.rows = []
+
+    def add_households(self, rows: Iterator[tuple[Any, ...]]) -> None:
+        """Stage the good new households, with ids drawn from the tables' sequences."""
+        sequences = [sequence_of(m) for m in (Household, Case, Entitlement)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {STAGED_HOUSEHOLDS} (idx integer PRIMARY KEY,"
+                " ord integer NOT NULL, unit_id bigint NOT NULL, village_id bigint NOT NULL,"
+                " household_no text NOT NULL, area text NOT NULL, kind text NOT NULL,"
+                " care_tier text NOT NULL, category text NOT NULL, amount numeric NOT NULL,"
+                " start_month date NOT NULL, last_review date NOT NULL,"
+                " next_review date NOT NULL, rule text NOT NULL, number text NOT NULL,"
+                " household_id bigint, case_id bigint, entitlement_id bigint) ON COMMIT DROP"
+            )
+            while batch := list(islice(rows, STAGE_BATCH)):
+                copy_rows(cursor, STAGED_HOUSEHOLDS, HOUSEHOLD_COLUMNS_STAGED, batch)
+            # Ids in the order households are written (ord), as bulk_create would draw them.
+            cursor.execute(
+                f"UPDATE {STAGED_HOUSEHOLDS} s SET household_id = n.h, case_id = n.c,"
+                " entitlement_id = CASE WHEN s.amount > 0 THEN n.e END"
+                " FROM (SELECT idx, nextval(%s) AS h, nextval(%s) AS c,"
+                " CASE WHEN amount > 0 THEN nextval(%s) END AS e"
+                f" FROM (SELECT idx, amount FROM {STAGED_HOUSEHOLDS} ORDER BY ord) o) n"
+                " WHERE n.idx = s.idx",
+                sequences,
+            )
+            cursor.execute(f"ANALYZE {STAGED_MEMBERS}")
+            cursor.execute(f"ANALYZE {STAGED_HOUSEHOLDS}")
+
+    def write(self, values: dict[str, Any]) -> None:
+        """Households, members, cases, their first events, entitlements, changes, schedules."""
+        h, m = STAGED_HOUSEHOLDS, STAGED_MEMBERS
+        params = {
+            **values,
+            "head": Relation.HEAD,
+            "in_payment": State.IN_PAYMENT,
+            "approve": Outcome.APPROVE,
+            "action": IMPORT_ACTION,
+            "label": IMPORT_LABEL,
+            "start": ChangeKind.START,
+            "source": ChangeSource.IMPORT,
+            "able": WorkAbility.ABLE,
+        }
+        with_head = f"{h} h JOIN {m} hm ON hm.idx = h.idx AND hm.relation = %(head)s"
+        with connection.cursor() as cursor:
+            insert_select(
+                cursor,
+                Household,
+                {
+                    "id": "h.household_id",
+                    "unit_id": "h.unit_id",
+                    "village_id": "h.village_id",
+                    "area": "h.area",
+                    "import_key": "h.household_no",
+                },
+                f"{h} h ORDER BY h.ord",
+            )
+            insert_select(
+                cursor,
+                Person,
+                {
+                    "household_id": "h.household_id",
+                    "name": "m.name",
+                    "id_number": "m.id_number",
+                    "id_hash": "m.id_hash",
+                    "sex": "m.sex",
+                    "birth_date": "m.birth_date",
+                    "relation": "m.relation",
+                    "work_ability": "%(able)s",
+                    "income_irregular": "m.irregular",
+                },
+                f"{m} m JOIN {h} h ON h.idx = m.idx ORDER BY h.ord, m.line",
+                params,
+            )
+            insert_select(
+                cursor,
+                Case,
+                {
+                    "id": "h.case_id",
+                    "number": "h.number",
+                    "unit_id": "h.unit_id",
+                    "village_id": "h.village_id",
+                    "household_id": "h.household_id",
+                    "applicant_id": "p.id",
+                    "kind": "h.kind",
+                    "area": "h.area",
+                    "state": "%(in_payment)s",
+                    "handler_id": "%(handler)s",
+                    "filed_by_id": "%(actor)s",
+                    "imported": "true",
+                    "outcome": "%(approve)s",
+                    "care_tier": "h.care_tier",
+                    "monthly_amount": "h.amount",
+                },
+                f"{with_head} JOIN {Person._meta.db_table} p ON p.id_hash = hm.id_hash"
+                " ORDER BY h.ord",
+                params,
+            )
+            insert_select(
+                cursor,
+                CaseEvent,
+                {
+                    "case_id": "h.case_id",
+                    "seq": "1",
+                    "at": "%(now)s",
+                    "action": "%(action)s",
+                    "label": "%(label)s",
+                    "from_state": "''",
+                    "to_state": "%(in_payment)s",
+                    "actor_id": "%(actor)s",
+                    "actor_role": "%(actor_role)s",
+                    "actor_unit_id": "%(actor_unit)s",
+                    "note": "%(note)s",
+                    # The same keys as Writer._event's data; jsonb keeps no key order.
+                    "data": "%(provenance)s::jsonb || jsonb_build_object('lines', l.lines,"
+                    " 'household_no', h.household_no, 'amount', h.amount::text,"
+                    " 'start_month', h.start_month::text, 'last_review', h.last_review::text,"
+                    " 'next_review', h.next_review::text, 'imported_at', %(imported_at)s::text)",
+                },
+                f"{h} h JOIN (SELECT idx, jsonb_agg(line ORDER BY line) AS lines FROM {m}"
+                " GROUP BY idx) l ON l.idx = h.idx ORDER BY h.ord",
+                params,
+            )
+            insert_select(
+                cursor,
+                Entitlement,
+                {
+                    "id": "h.entitlement_id",
+                    "case_id": "h.case_id",
+                    "household_id": "h.household_id",
+                    "unit_id": "h.unit_id",
+                    "village_id": "h.village_id",
+                    "kind": "h.kind",
+                    "area": "h.area",
+                    "care_tier": "h.care_tier",
+                    "category": "h.category",
+                    "monthly_amount": "h.amount",
+                    "start_month": "h.start_month",
+                    "amount_since": "h.start_month",
+                    "account_kind": "pm.account_kind",
+                    "account_number": "pm.account",
+                    "account_hash": "pm.account_hash",
+                    "account_masked": "pm.account_masked",
+                    "bank_name": "pm.bank",
+                    "holder_name": "hm.name",
+                    "created_by_id": "%(actor)s",
+                },
+                f"{with_head} JOIN {m} pm ON pm.idx = h.idx AND pm.account IS NOT NULL"
+                " WHERE h.entitlement_id IS NOT NULL ORDER BY h.ord",
+                params,
+            )
+            insert_select(
+                cursor,
+                EntitlementChange,
+                {
+                    "entitlement_id": "h.entitlement_id",
+                    "effective_month": "h.start_month",
+                    "kind": "%(start)s",
+                    "old_amount": "0",
+                    "new_amount": "h.amount",
+                    "reason": "%(reason)s",
+                    "source": "%(source)s",
+                    "actor_id": "%(actor)s",
+                },
+                f"{h} h WHERE h.entitlement_id IS NOT NULL ORDER BY h.ord",
+                params,
+            )
+            insert_select(
+                cursor,
+                ReviewSchedule,
+                {
+                    "entitlement_id": "h.entitlement_id",
+                    "household_id": "h.household_id",
+                    "rule": "h.rule",
+                    "last_review_on": "h.last_review",
+                    "next_review_on": "h.next_review",
+                },
+                f"{h} h WHERE h.entitlement_id IS NOT NULL ORDER BY h.ord",
+                params,
+            )
+
+    def drop(self) -> None:
+        # Also dropped at commit; dropped now for an import inside a longer transaction.
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGED_MEMBERS}, {STAGED_HOUSEHOLDS}")
 
 
 # --- Template ---------------------------------------------------------------------------------

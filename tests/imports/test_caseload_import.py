@@ -157,24 +157,42 @@ def test_a_later_file_with_a_member_more_and_a_member_less_records_both(caseload
     assert {"import_members_joined", "import_members_left"} <= actions
 
 
-def test_a_failure_during_the_import_writes_nothing(caseload, monkeypatch):
+def fail_after_first_writes(monkeypatch) -> list[str]:
+    """Make the import fail once it has written something, on either write path."""
+    written: list[str] = []
+    if caseload_import.set_based():
+        real_insert = caseload_import.insert_select
+
+        def fail_at_cases(cursor, model, *args, **kwargs):
+            if model is Case:
+                raise RuntimeError("disk full")
+            written.append(model.__name__)
+            return real_insert(cursor, model, *args, **kwargs)
+
+        monkeypatch.setattr(caseload_import, "insert_select", fail_at_cases)
+        return written
     monkeypatch.setattr(caseload_import, "WRITE_BATCH", 1)
-    calls = []
-    real = caseload_import.Writer._create
+    real_create = caseload_import.Writer._create
 
     def fail_on_second_batch(self, batch):
-        calls.append(1)
-        if len(calls) == 2:
+        if written:
             raise RuntimeError("disk full")
-        real(self, batch)
+        written.append("batch")
+        real_create(self, batch)
 
     monkeypatch.setattr(caseload_import.Writer, "_create", fail_on_second_batch)
+    return written
+
+
+def test_a_failure_during_the_import_writes_nothing(caseload, monkeypatch):
+    written = fail_after_first_writes(monkeypatch)
 
     with pytest.raises(RuntimeError):
         run(caseload, three_households())
 
-    assert len(calls) == 2  # the first household had been written before the failure
+    assert written  # households had been written before the failure
     assert not Household.objects.exists()
+    assert not Person.objects.exists()
     assert not Case.objects.exists()
     assert not Entitlement.objects.exists()
 
@@ -182,11 +200,8 @@ def test_a_failure_during_the_import_writes_nothing(caseload, monkeypatch):
 def test_a_failed_import_batch_says_so_and_writes_nothing(caseload, login, monkeypatch):
     client = login(caseload.handler)
     upload(client, "caseload", csv_file(three_households()))
+    fail_after_first_writes(monkeypatch)
 
-    def broken(self, batch):
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(caseload_import.Writer, "_create", broken)
     page = confirm(client, latest_batch())
 
     assert latest_batch().state == ImportBatch.State.FAILED
