@@ -605,21 +605,48 @@ class ReviewOutcome(models.TextChoices):
 class Review(models.Model):
     """One review of a household in payment: visit, new income calculation, signed outcome."""
 
-    entitlement = models.ForeignKey(Entitlement, on_delete=models.PROTECT, related_name="reviews")
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reviews")
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="reviews")
+    # The monthly opening writes a million reviews at once, and each index and each foreign-key
+    # check costs it seconds. The entitlement is the review's parent and keeps its constraint
+    # (its index is left out: reviews are never looked up by entitlement, and entitlements are
+    # never deleted). Case, household, unit and village are the entitlement's own, copied for
+    # the lists and the one-open-review rule: no database constraint (Django's PROTECT still
+    # refuses deletes); household keeps its index (the household's history), unit and village
+    # lead the list indexes below, case has none.
+    entitlement = models.ForeignKey(
+        Entitlement, on_delete=models.PROTECT, related_name="reviews", db_index=False
+    )
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.PROTECT,
+        related_name="reviews",
+        db_index=False,
+        db_constraint=False,
+    )
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="reviews", db_constraint=False
+    )
     unit = models.ForeignKey(
-        Unit, verbose_name="审核确认单位", on_delete=models.PROTECT, related_name="+"
+        Unit,
+        verbose_name="审核确认单位",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     village = models.ForeignKey(
-        Village, verbose_name="嘎查村/社区", on_delete=models.PROTECT, related_name="+"
+        Village,
+        verbose_name="嘎查村/社区",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     trigger = models.CharField("复核起因", max_length=20, choices=ReviewTrigger.choices)
     opened_on = models.DateField("启动日期")
     due_on = models.DateField("应复核日期")
-    state = FSMField(
-        "状态", default=ReviewState.OPEN, choices=ReviewState.choices, protected=True, db_index=True
-    )
+    # No index of its own: nearly every row is open or decided; the partial unique index on
+    # open reviews and the list indexes serve the queries by state.
+    state = FSMField("状态", default=ReviewState.OPEN, choices=ReviewState.choices, protected=True)
     version = models.PositiveIntegerField(default=0)
     verification_required = models.BooleanField("须重新委托核对", default=False)
 
@@ -639,11 +666,23 @@ class Review(models.Model):
     decided_on = models.DateField("审核确认日期", null=True, blank=True)
     effective_month = models.DateField("变更生效月份", null=True, blank=True)
     phase_out_until = models.DateField("渐退期至（最后发放月份）", null=True, blank=True)
+    # Set on decided reviews only, never looked up from the other side: no index (each index
+    # costs the monthly opening of a million reviews time).
     change = models.ForeignKey(
-        EntitlementChange, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        EntitlementChange,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     notice = models.ForeignKey(
-        "cases.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "cases.Document",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     closed_reason = models.CharField("关闭原因", max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

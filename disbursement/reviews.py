@@ -26,8 +26,6 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -44,6 +42,7 @@ from cases import assessment
 from cases.calendar import first_payable_month
 from cases.events import locked_case, record_event
 from cases.models import (
+    Case,
     CountyRules,
     DocType,
     Household,
@@ -71,7 +70,6 @@ from .models import (
 )
 
 BATCH = 5000
-SLICE = 50_000  # entitlements per INSERT ... SELECT of the monthly opening
 ZERO = Decimal("0.00")
 
 
@@ -177,6 +175,8 @@ def ensure_schedules(*, today: date | None = None) -> int:
     """Give every entitlement in payment without a schedule one, from its decision date."""
     today = today or timezone.localdate()
     rules = CountyRules.in_force(today)
+    if connection.vendor == "postgresql":
+        return _ensure_schedules_in_sql(today, rules)
     missing = (
         entitlements_in_payment(today)
         .filter(review_schedule__isnull=True)
@@ -202,22 +202,111 @@ def ensure_schedules(*, today: date | None = None) -> int:
     return created
 
 
+def _ensure_schedules_in_sql(today: date, rules: CountyRules) -> int:
+    """The same in one statement: PostgreSQL's `date + interval 'N months'` keeps the day or
+    falls back to the month's last day, as `add_months_to_day` does. The existing schedules
+    are read once, before the insert (see `_open_due_reviews_in_sql`)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        _local_settings(cursor)
+        cursor.execute(
+            f"""
+            INSERT INTO {ReviewSchedule._meta.db_table}
+                (entitlement_id, household_id, rule, last_review_on, next_review_on, updated_at)
+            WITH scheduled AS MATERIALIZED (
+                SELECT entitlement_id FROM {ReviewSchedule._meta.db_table}
+            )
+            SELECT due.id, due.household_id, due.rule, due.last,
+                   (due.last + make_interval(months => CASE WHEN due.rule = %(volatile)s
+                        THEN %(volatile_months)s ELSE %(stable_months)s END))::date,
+                   now()
+            FROM (
+                SELECT e.id, e.household_id, COALESCE(c.decided_on, e.start_month) AS last,
+                       CASE WHEN e.kind <> %(tekun)s AND EXISTS (
+                                SELECT 1 FROM {Person._meta.db_table} p
+                                WHERE p.household_id = e.household_id AND p.left_on IS NULL
+                                  AND p.work_ability = %(able)s AND p.income_irregular)
+                            THEN %(volatile)s ELSE %(stable)s END AS rule
+                FROM {Entitlement._meta.db_table} e
+                JOIN {Case._meta.db_table} c ON c.id = e.case_id
+                WHERE (e.end_month IS NULL OR e.end_month >= %(month)s)
+                  AND NOT EXISTS (SELECT 1 FROM scheduled s WHERE s.entitlement_id = e.id)
+            ) due
+            ON CONFLICT (entitlement_id) DO NOTHING
+            """,
+            {
+                "volatile": ReviewRule.VOLATILE,
+                "stable": ReviewRule.STABLE,
+                "volatile_months": rules.review_months_volatile,
+                "stable_months": rules.review_months_stable,
+                "tekun": Kind.TEKUN,
+                "able": WorkAbility.ABLE,
+                "month": services.month_start(today),
+            },
+        )
+        return cursor.rowcount
+
+
+def _local_settings(cursor) -> None:
+    """For one large set-based statement: JIT compilation costs seconds and gains nothing
+    (the plan is a few joins); the commit need not wait for the disk, as a result lost in a
+    crash is simply redone by the next run (every statement here is idempotent)."""
+    cursor.execute("SET LOCAL jit = off")
+    cursor.execute("SET LOCAL synchronous_commit = off")
+
+
 def open_due_reviews(*, today: date | None = None) -> int:
     """Open the scheduled reviews due by `today`; running it again opens nothing new."""
     today = today or timezone.localdate()
     ensure_schedules(today=today)
-    source = _due_reviews_source(today)
-    bounds = ReviewSchedule.objects.aggregate(lo=Min("entitlement_id"), hi=Max("entitlement_id"))
-    opened = 0
-    # One statement per slice of entitlements: each commits on its own, keeps its plan
-    # small, and a crash halfway leaves a state the next run simply completes.
-    for lo in range(bounds["lo"] or 0, (bounds["hi"] or -1) + 1, SLICE):
-        opened += _insert_reviews(
-            source.filter(entitlement_id__gte=lo, entitlement_id__lt=lo + SLICE)
-        )
+    if connection.vendor == "postgresql":
+        opened = _open_due_reviews_in_sql(today)
+    else:
+        opened = _insert_reviews(_due_reviews_source(today))
     if opened:
         _notify_units_of_due_reviews(today)
     return opened
+
+
+def _open_due_reviews_in_sql(today: date) -> int:
+    """One INSERT ... SELECT for every due schedule. The households with a review under way
+    are read once, before the insert (a MATERIALIZED CTE): with a plan that probed the
+    review table for each candidate row, each probe also walked the rows this very
+    statement had just inserted, and a million openings took minutes."""
+    now = timezone.now()
+    columns = ", ".join(connection.ops.quote_name(c) for c in REVIEW_COLUMNS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        hold_review_opening_lock()
+        _local_settings(cursor)
+        # Sorting a million rows by household in memory: the household indexes then fill in order.
+        cursor.execute("SET LOCAL work_mem = '128MB'")
+        cursor.execute(
+            f"""
+            INSERT INTO {Review._meta.db_table} ({columns})
+            WITH under_way AS MATERIALIZED (
+                SELECT household_id FROM {Review._meta.db_table} WHERE state = ANY(%(open)s)
+            )
+            SELECT s.entitlement_id, e.case_id, s.household_id, e.unit_id, e.village_id,
+                   %(trigger)s, %(today)s, s.next_review_on, %(state)s, 0,
+                   s.rule = %(volatile)s, '[]', '', '{{}}', '', '', false, '', %(now)s, %(now)s
+            FROM {ReviewSchedule._meta.db_table} s
+            JOIN {Entitlement._meta.db_table} e ON e.id = s.entitlement_id
+            WHERE s.next_review_on <= %(today)s
+              AND (e.end_month IS NULL OR e.end_month >= %(month)s)
+              AND NOT EXISTS (SELECT 1 FROM under_way u WHERE u.household_id = s.household_id)
+            ORDER BY s.household_id
+            ON CONFLICT DO NOTHING
+            """,
+            {
+                "open": list(OPEN_REVIEW_STATES),
+                "trigger": ReviewTrigger.SCHEDULE,
+                "today": today,
+                "state": ReviewState.OPEN,
+                "volatile": ReviewRule.VOLATILE,
+                "now": now,
+                "month": services.month_start(today),
+            },
+        )
+        return cursor.rowcount
 
 
 def _due_reviews_source(today: date) -> QuerySet:
