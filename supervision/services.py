@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -142,21 +142,40 @@ def draw_spot_check_sample(
             redraw_of=first,
             redraw_reason=redraw_reason.strip() if first else "",
         )
+        _insert_samples(draw, drawn, groups)
+    return draw
+
+
+def _insert_samples(
+    draw: SpotCheckDraw,
+    drawn: dict[tuple[int, str], list[int]],
+    groups: dict[tuple[int, str], list[int]],
+) -> None:
+    """The drawn cases as sample rows: on PostgreSQL one INSERT from arrays (a month's tens of
+    thousands of rows in well under a second, where building model objects takes seconds)."""
+    rows = [
+        (case_id, unit_id, kind, len(groups[(unit_id, kind)]))
+        for (unit_id, kind), ids in drawn.items()
+        for case_id in ids
+    ]
+    if connection.vendor != "postgresql":
         SpotCheckSample.objects.bulk_create(
             [
-                SpotCheckSample(
-                    draw=draw,
-                    case_id=case_id,
-                    unit_id=unit_id,
-                    kind=kind,
-                    stratum_size=len(groups[(unit_id, kind)]),
-                )
-                for (unit_id, kind), ids in drawn.items()
-                for case_id in ids
+                SpotCheckSample(draw=draw, case_id=c, unit_id=u, kind=k, stratum_size=n)
+                for c, u, k, n in rows
             ],
             batch_size=5000,
         )
-    return draw
+        return
+    columns = [list(column) for column in zip(*rows, strict=True)] if rows else [[], [], [], []]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {SpotCheckSample._meta.db_table} "
+            "(draw_id, case_id, unit_id, kind, stratum_size, results) "
+            "SELECT %s, c, u, k, n, '{}'::jsonb "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::integer[]) AS t(c, u, k, n)",
+            [draw.pk, *columns],
+        )
 
 
 def _refuse_silent_redraw(actor: User | None, reason: str) -> None:
