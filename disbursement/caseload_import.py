@@ -138,6 +138,7 @@ MAX_ERRORS_KEPT = 2000
 LOOKUP_CHUNK = 1000
 WRITE_BATCH = 1000
 STAGE_BATCH = 2000
+ANALYZE_AFTER = 1000  # new households: enough to change the written tables' statistics
 # Write new households set-based on PostgreSQL; a test turns it off to compare both paths.
 SET_BASED = True
 IMPORTER_ROLES = (Role.ADMINISTRATOR, Role.COUNTY_SUPERVISOR)
@@ -1164,6 +1165,8 @@ class Writer:
             stage.add_households(self._staged_households(new))
             stage.write(self._staged_values())
         stage.drop()
+        if len(new) >= ANALYZE_AFTER:
+            stage.analyze_written()
         self.counts["created"] += len(new)
 
     def changed_by_file(self, tally: Tally) -> bool:
@@ -1630,6 +1633,17 @@ class Stage:
                 f"{h} h WHERE h.entitlement_id IS NOT NULL ORDER BY h.ord",
                 params,
             )
+
+    def analyze_written(self) -> None:
+        """Refresh the statistics of the tables written (kept only if the import commits).
+
+        A first import can multiply their rows, and the queries that follow it, a re-import's
+        check or the first roster, would otherwise be planned for the tables as they were.
+        """
+        written = (Household, Person, Case, CaseEvent, Entitlement, EntitlementChange)
+        tables = [m._meta.db_table for m in (*written, ReviewSchedule)]
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
 
     def drop(self) -> None:
         # Also dropped at commit; dropped now for an import inside a longer transaction.
