@@ -926,18 +926,18 @@ def import_caseload(
             today=today,
             provenance={"file": file_name, "sha256": sha256, "batch": batch_id},
         )
-        only = None
+        only, start = None, 0.3
         if stage is not None:
             writer.create_staged(stage)
-            only = writer.changed_by_file
+            only, start = writer.changed_by_file, 0.8
             if progress:
-                progress(0.6)
+                progress(start)
         total = sum(1 for t in check.good() if only is None or only(t))
-        if total:
+        if total:  # on PostgreSQL: only when the file changes households imported before
             with open_source() as source:
                 for done in writer.run(open_table(source), scope=scope, only=only):
                     if progress:
-                        progress(0.3 + 0.7 * min(done / total, 1.0))
+                        progress(start + (1 - start) * min(done / total, 1.0))
     counts = check.counts()
     counts.update(writer.counts)
     return ImportResult(counts=counts, errors=check.errors, error_total=check.error_total)
