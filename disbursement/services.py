@@ -212,6 +212,10 @@ def create_entitlement(
             actor=actor,
             data={"start_month": start, "amount": amount, "account": mask_account(number)},
         )
+        # Its first periodic review counts from the decision (the monthly task only fills gaps).
+        from .reviews import schedule_review  # reviews builds on this module
+
+        schedule_review(entitlement=entitlement, last_review=locked.decided_on or start)
     return entitlement
 
 

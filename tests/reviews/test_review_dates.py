@@ -43,13 +43,30 @@ def test_a_month_end_date_stays_in_its_month():
     assert add_months_to_day(date(2027, 8, 31), 6) == date(2028, 2, 29)
 
 
-def test_every_entitlement_in_payment_gets_a_schedule_from_its_decision(paid):
+def test_a_new_entitlement_is_scheduled_for_review_from_its_decision(paid):
     steady, volatile = paid(), paid(volatile=True)
+    by_case = {s.entitlement.case_id: s for s in ReviewSchedule.objects.all()}
+    assert by_case[steady.pk].rule == ReviewRule.STABLE
+    assert by_case[steady.pk].last_review_on == date(2026, 1, 10)
+    assert by_case[steady.pk].next_review_on == date(2027, 1, 10)
+    assert by_case[volatile.pk].rule == ReviewRule.VOLATILE
+    assert by_case[volatile.pk].next_review_on == date(2026, 7, 10)
+
+
+def test_the_monthly_task_fills_missing_schedules_from_the_decision(paid):
+    steady, volatile = paid(), paid(volatile=True)
+    tekun = paid(kind=Kind.TEKUN, members=1, volatile=True, decided_on=date(2025, 8, 31))
+    month_end = paid(volatile=True, decided_on=date(2025, 8, 31))
+    ReviewSchedule.objects.all().delete()  # entitlements from before schedules existed
     with at(date(2026, 3, 1)):
-        assert ensure_schedules() == 2
+        assert ensure_schedules() == 4
         assert ensure_schedules() == 0
     by_case = {s.entitlement.case_id: s for s in ReviewSchedule.objects.all()}
     assert by_case[steady.pk].rule == ReviewRule.STABLE
     assert by_case[steady.pk].next_review_on == date(2027, 1, 10)
     assert by_case[volatile.pk].rule == ReviewRule.VOLATILE
     assert by_case[volatile.pk].next_review_on == date(2026, 7, 10)
+    assert by_case[tekun.pk].rule == ReviewRule.STABLE
+    assert by_case[tekun.pk].next_review_on == date(2026, 8, 31)
+    assert by_case[month_end.pk].last_review_on == date(2025, 8, 31)
+    assert by_case[month_end.pk].next_review_on == date(2026, 2, 28)
