@@ -76,7 +76,12 @@ def _staff(request: HttpRequest) -> User:
 def review_list(request: HttpRequest) -> HttpResponse:
     """The unit's (or village's, or for the county every unit's) reviews, open first."""
     user = _staff(request)
-    queryset = reviews_visible_to(user).select_related("household", "unit", "village", "case")
+    # The household's name is its head's (Household.head reads prefetched members).
+    queryset = (
+        reviews_visible_to(user)
+        .select_related("household", "unit", "village", "case")
+        .prefetch_related("household__members")
+    )
     state = request.GET.get("state", "open")
     if state == "open":
         queryset = queryset.filter(state__in=OPEN_REVIEW_STATES)
