@@ -212,6 +212,12 @@ class PaymentRoster(models.Model):
     )
     line_count = models.PositiveIntegerField("人数（户数）", default=0)
     total_amount = models.DecimalField("金额合计（元）", default=0, **MONEY)
+    subtotals = models.JSONField(
+        "分类小计",
+        default=dict,
+        blank=True,
+        help_text='{类别: [户数, "金额"]}，与清册行同时写入，清册报送后随之冻结',
+    )
     generated_at = models.DateTimeField("生成时间", default=timezone.now)
     generated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

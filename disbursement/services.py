@@ -47,6 +47,7 @@ from .models import (
 )
 
 ENTITLED_CASE_STATES = (State.APPROVED, State.IN_PAYMENT, State.STANDING_PUBLICITY)
+CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 
@@ -469,9 +470,16 @@ def _insert_lines(source: QuerySet) -> int:
 
 
 def _refresh_totals(roster: PaymentRoster) -> None:
-    totals = roster.lines.aggregate(n=Count("id"), s=Sum("amount"))
-    roster.line_count = totals["n"] or 0
-    roster.total_amount = totals["s"] or ZERO
+    """The roster's count, total and per-category subtotals from its lines (one GROUP BY)."""
+    rows = sorted(
+        roster.lines.order_by()
+        .values("category")
+        .annotate(n=Count("id"), s=Sum("amount"))
+        .values_list("category", "n", "s"),
+    )
+    roster.subtotals = {category: [n, str(s.quantize(CENT))] for category, n, s in rows}
+    roster.line_count = sum(n for _, n, _ in rows)
+    roster.total_amount = sum((s for _, _, s in rows), ZERO)
 
 
 def _delete_stale_lines(roster: PaymentRoster) -> int:
@@ -559,7 +567,7 @@ def generate_supplementary_roster(
     )
     added = _insert_lines(_supplementary_source(roster))
     _refresh_totals(roster)
-    roster.save(update_fields=["line_count", "total_amount", "updated_at"])
+    roster.save(update_fields=["line_count", "total_amount", "subtotals", "updated_at"])
     _event(roster, "generated", "生成补发清册", actor, note=reason, data={"added": added})
     return roster
 
@@ -840,27 +848,36 @@ def units_expected(month: date) -> QuerySet[Unit]:
 
 
 def county_totals(month: date) -> list[dict[str, Any]]:
-    """Per unit and category, count and amount over the month's live submitted rosters (one GROUP BY)."""
-    rows = (
-        RosterLine.objects.filter(
-            roster__month=month,
-            roster__state__in=(RosterState.SUBMITTED, RosterState.ACCEPTED),
+    """Per unit and category, count and amount over the month's live submitted rosters.
+
+    Summed from each roster's subtotals, written with its lines and frozen with them on
+    submission: a hundred rows rather than a million lines. The fund request totals the lines
+    themselves, and `reconcile_month` compares the two.
+    """
+    rosters = (
+        PaymentRoster.objects.filter(
+            month=month, state__in=(RosterState.SUBMITTED, RosterState.ACCEPTED)
         )
-        .values("unit_id", "unit__code", "unit__name", "category")
-        .annotate(count=Count("id"), amount=Sum("amount"))
-        .order_by("unit__code", "category")
+        .select_related("unit")
+        .order_by()
     )
-    return [
-        {
-            "unit_id": row["unit_id"],
-            "unit_code": row["unit__code"],
-            "unit": row["unit__name"],
-            "category": row["category"],
-            "count": row["count"],
-            "amount": str(row["amount"]),
-        }
-        for row in rows
-    ]
+    sums: dict[tuple[str, str], dict[str, Any]] = {}
+    for roster in rosters:
+        for category, (count, amount) in roster.subtotals.items():
+            row = sums.setdefault(
+                (roster.unit.code, category),
+                {
+                    "unit_id": roster.unit_id,
+                    "unit_code": roster.unit.code,
+                    "unit": roster.unit.name,
+                    "category": category,
+                    "count": 0,
+                    "amount": ZERO,
+                },
+            )
+            row["count"] += count
+            row["amount"] += Decimal(amount)
+    return [{**row, "amount": str(row["amount"])} for _, row in sorted(sums.items())]
 
 
 @transaction.atomic

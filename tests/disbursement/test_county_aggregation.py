@@ -11,6 +11,7 @@ from dengkou_aid.errors import DomainError, NotAllowed
 from disbursement.models import Category, RosterState
 from disbursement.selectors import month_overview
 from disbursement.services import (
+    county_totals,
     create_fund_request,
     generate_roster,
     reconcile_month,
@@ -76,6 +77,25 @@ def test_county_totals_reconcile_per_unit_and_category(
     assert reconcile_month(DECEMBER) == []
     submitted_roster.refresh_from_db()
     assert submitted_roster.state == RosterState.ACCEPTED
+
+
+def test_the_county_overview_sums_the_roster_subtotals_to_the_lines_totals(
+    people, entitle, submitted_roster, unit_b_people
+):
+    entitle(village=people.village_b, amount="900")
+    entitle(village=people.village_b, amount="450")
+    roster_b = submit_unit_b(people, unit_b_people)
+    assert roster_b.subtotals == {Category.DIBAO_RURAL: [2, "1350.00"]}
+
+    overview = county_totals(DECEMBER)
+
+    request = create_fund_request(month=DECEMBER, actor=people.finance)  # totals of the lines
+
+    def amounts(rows):
+        return [{**row, "amount": Decimal(row["amount"])} for row in rows]
+
+    assert amounts(overview) == amounts(request.totals)
+    assert county_totals(DECEMBER) == overview  # accepted rosters still count
 
 
 def test_a_returned_roster_needs_a_reason_and_frees_the_month(people, submitted_roster):
