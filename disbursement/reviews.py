@@ -206,8 +206,9 @@ def _ensure_schedules_in_sql(today: date, rules: CountyRules) -> int:
     """The same in one statement: PostgreSQL's `date + interval 'N months'` keeps the day or
     falls back to the month's last day, as `add_months_to_day` does. The existing schedules
     are read once, before the insert (see `_open_due_reviews_in_sql`)."""
+    own_transaction = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
-        _local_settings(cursor)
+        _local_settings(cursor, own_transaction=own_transaction)
         cursor.execute(
             f"""
             INSERT INTO {ReviewSchedule._meta.db_table}
@@ -246,12 +247,14 @@ def _ensure_schedules_in_sql(today: date, rules: CountyRules) -> int:
         return cursor.rowcount
 
 
-def _local_settings(cursor) -> None:
+def _local_settings(cursor, *, own_transaction: bool) -> None:
     """For one large set-based statement: JIT compilation costs seconds and gains nothing
     (the plan is a few joins); the commit need not wait for the disk, as a result lost in a
-    crash is simply redone by the next run (every statement here is idempotent)."""
+    crash is simply redone by the next run (every statement here is idempotent). Not when
+    the statement runs inside a caller's transaction: its other writes may matter more."""
     cursor.execute("SET LOCAL jit = off")
-    cursor.execute("SET LOCAL synchronous_commit = off")
+    if own_transaction:
+        cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def open_due_reviews(*, today: date | None = None) -> int:
@@ -274,9 +277,10 @@ def _open_due_reviews_in_sql(today: date) -> int:
     statement had just inserted, and a million openings took minutes."""
     now = timezone.now()
     columns = ", ".join(connection.ops.quote_name(c) for c in REVIEW_COLUMNS)
+    own_transaction = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         hold_review_opening_lock()
-        _local_settings(cursor)
+        _local_settings(cursor, own_transaction=own_transaction)
         # Sorting a million rows by household in memory: the household indexes then fill in order.
         cursor.execute("SET LOCAL work_mem = '128MB'")
         cursor.execute(
