@@ -380,6 +380,7 @@ def sample_check(request: HttpRequest, pk: int) -> HttpResponse:
     sample = SpotCheckSample.objects.select_related("case", "unit", "draw").filter(pk=pk).first()
     if sample is None:
         raise not_found(request, request.user, "sample", pk)
+    shown = sample.results
     if request.method == "POST":
         results = {
             item: {
@@ -389,6 +390,11 @@ def sample_check(request: HttpRequest, pk: int) -> HttpResponse:
             for item in CheckItem.values
             if request.POST.get(f"{item}_ok") in ("ok", "problem")
         }
+        # A refused entry comes back as the checker left it, not as last saved.
+        shown = {
+            item: {"ok": None, "note": request.POST.get(f"{item}_note", "")}
+            for item in CheckItem.values
+        } | results
         try:
             services.record_spot_check(
                 sample=sample,
@@ -400,7 +406,7 @@ def sample_check(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("supervision:draw", pk=sample.draw_id)
         except DomainError as error:
             _fail(request, error)
-    items = [(item, label, sample.results.get(item, {})) for item, label in CheckItem.choices]
+    items = [(item, label, shown.get(item, {})) for item, label in CheckItem.choices]
     return render(request, "supervision/sample_check.html", {"sample": sample, "items": items})
 
 

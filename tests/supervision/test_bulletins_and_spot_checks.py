@@ -65,6 +65,23 @@ def test_a_problem_without_a_note_is_refused(people, decided_case, login):
     assert SpotCheckSample.objects.get(pk=sample.pk).checked_at is None
 
 
+def test_a_refused_checklist_comes_back_as_the_checker_left_it(people, decided_case, login):
+    decided_case()
+    sample = draw_spot_check_sample(**MARCH, actor=people.supervisor).samples.get()
+    form = {
+        "home_visit_ok": "problem",
+        "archive_ok": "ok",
+        "income_ok": "problem",
+        "income_note": "工资收入未计入",
+        "publicity_ok": "ok",
+    }
+    page = login(people.supervisor).post(f"/supervision/spot-checks/samples/{sample.pk}/", form)
+    html = page.content.decode()
+    assert "须说明问题" in html and "工资收入未计入" in html
+    assert 'name="income_ok" value="problem" checked' in html
+    assert 'name="archive_ok" value="ok" checked' in html
+
+
 def test_bulletins_render_in_chinese_go_to_the_leaders_and_are_issued_once(
     people, checked_sample, django_capture_on_commit_callbacks
 ):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import date
 from decimal import Decimal
 
@@ -11,46 +10,20 @@ import pytest
 
 from cases.models import Case, Kind, Outcome, State
 
-from ..conftest import PASSWORD, current_otp, service_missing
+from ..conftest import service_missing
+from ..e2e_support import browser, chromium_available, signed_in
 from ..factories import CaseFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 @pytest.fixture
-def browser_page():
-    if not shutil.which(CHROMIUM):
+def chromium():
+    if not chromium_available():
         service_missing("chromium")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-def sign_in(browser, live_server, user):
-    page = browser.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    if user.needs_two_factor:
-        page.fill("input[name=otp_token]", current_otp(user))
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/home/")
-    return page
+    with browser() as launched:
+        yield launched
 
 
 def assert_charts_drawn(page):
@@ -62,7 +35,7 @@ def assert_charts_drawn(page):
         assert container.get_attribute("data-drawn") == "true"
 
 
-def test_the_county_and_a_unit_dashboard_draw_their_charts(people, browser_page, live_server):
+def test_the_county_and_a_unit_dashboard_draw_their_charts(people, chromium, live_server):
     for village, n in ((people.village_a, 3), (people.village_b, 2)):
         for _ in range(n):
             case = CaseFactory(applicant__household__village=village, kind=Kind.DIBAO)
@@ -73,12 +46,12 @@ def test_the_county_and_a_unit_dashboard_draw_their_charts(people, browser_page,
                 decided_on_time=True,
                 monthly_amount=Decimal("500"),
             )
-    county = sign_in(browser_page, live_server, people.supervisor)
+    county = signed_in(chromium, live_server, people.supervisor)
     county.goto(f"{live_server.url}/supervision/")
     assert_charts_drawn(county)
     assert "隆盛合镇" in county.locator("[data-testid=table-caseload]").inner_text()
 
-    unit = sign_in(browser_page, live_server, people.first)
+    unit = signed_in(chromium, live_server, people.first)
     unit.goto(f"{live_server.url}/supervision/")
     assert_charts_drawn(unit)
     assert "隆盛合镇" not in unit.locator("[data-testid=table-caseload]").inner_text()
