@@ -79,6 +79,24 @@ class ImmutableModel(models.Model):
         raise refused_write(type(self), f"{self._meta.verbose_name}已签署或归档，不可删除。", self)
 
 
+class SignedRecord(ImmutableModel):
+    """A signature: who, in what role and unit, when, over the digest of what was signed.
+
+    A model whose field reads differently (another verbose name or reverse accessor) declares
+    its own, which replaces the one here.
+    """
+
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signer_name = models.CharField("签署人", max_length=50)
+    role = models.CharField("岗位", max_length=30)
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField("签署时间", default=timezone.now)
+    content_hash = models.CharField("所签内容摘要(SHA-256)", max_length=64)
+
+    class Meta:
+        abstract = True
+
+
 # --- Households and people -------------------------------------------------------------
 
 
@@ -648,7 +666,7 @@ class Opinion(models.TextChoices):
     DISAGREE = "disagree", "不同意"
 
 
-class Signature(ImmutableModel):
+class Signature(SignedRecord):
     """A signed act: who, in what role and unit, when, with what opinion, over what content."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="signatures")
@@ -656,13 +674,8 @@ class Signature(ImmutableModel):
     signer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures"
     )
-    signer_name = models.CharField("签署人", max_length=50)
-    role = models.CharField("岗位", max_length=30)
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
-    signed_at = models.DateTimeField("签署时间", default=timezone.now)
     opinion = models.CharField("意见", max_length=10, choices=Opinion.choices, blank=True)
     text = models.TextField("意见内容", blank=True)
-    content_hash = models.CharField("所签内容摘要(SHA-256)", max_length=64)
     content = models.JSONField("所签内容", default=dict)
 
     class Meta:
@@ -989,18 +1002,12 @@ class RetentionRule(models.Model):
         return f"{self.get_kind_display()}：{self.years}年"
 
 
-class ArchiveDestruction(ImmutableModel):
+class ArchiveDestruction(SignedRecord):
     """A signed decision to destroy an expired archive; the system itself destroys nothing."""
 
     case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="destruction")
     expired_on = models.DateField("保管期满日期")
     reason = models.TextField("销毁理由及依据")
-    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    signer_name = models.CharField("签署人", max_length=50)
-    role = models.CharField("岗位", max_length=30)
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
-    signed_at = models.DateTimeField("签署时间", default=timezone.now)
-    content_hash = models.CharField("所签内容摘要(SHA-256)", max_length=64)
 
     class Meta:
         verbose_name = "档案销毁记录"
@@ -1041,17 +1048,11 @@ class HandoverParty(models.TextChoices):
     LEADER = "leader", "监交人（直接责任人）"
 
 
-class HandoverSignature(ImmutableModel):
+class HandoverSignature(SignedRecord):
     """One party's signature on a handover, over the list of cases as shown."""
 
     handover = models.ForeignKey(Handover, on_delete=models.PROTECT, related_name="signatures")
     party = models.CharField("签署方", max_length=20, choices=HandoverParty.choices)
-    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    signer_name = models.CharField("签署人", max_length=50)
-    role = models.CharField("岗位", max_length=30)
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
-    signed_at = models.DateTimeField("签署时间", default=timezone.now)
-    content_hash = models.CharField("所签内容摘要(SHA-256)", max_length=64)
 
     class Meta:
         verbose_name = "档案移交签署"

@@ -16,7 +16,16 @@ from django.utils import timezone
 from django_fsm import FSMField, transition
 
 from accounts.models import Unit, Village
-from cases.models import MONEY, Area, CareTier, Case, Household, ImmutableModel, Kind
+from cases.models import (
+    MONEY,
+    Area,
+    CareTier,
+    Case,
+    Household,
+    ImmutableModel,
+    Kind,
+    SignedRecord,
+)
 from dengkou_aid.errors import Immutable
 from dengkou_aid.lib.crypto import EncryptedCharField
 
@@ -376,18 +385,14 @@ class SignatureStep(models.TextChoices):
     FIRST = "first", "第一责任人审定"
 
 
-class RosterSignature(ImmutableModel):
+class RosterSignature(SignedRecord):
     """A signature over a roster round: who, in what role and unit, when, over what content."""
 
     roster = models.ForeignKey(PaymentRoster, on_delete=models.PROTECT, related_name="signatures")
     round = models.PositiveIntegerField("编制轮次")
     step = models.CharField("签字环节", max_length=10, choices=SignatureStep.choices)
-    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signer_name = models.CharField("签字人", max_length=50)
-    role = models.CharField("岗位", max_length=30)
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     signed_at = models.DateTimeField("签字时间", default=timezone.now)
-    content_hash = models.CharField("所签内容摘要(SHA-256)", max_length=64)
     content = models.JSONField("所签内容", default=dict)
 
     class Meta:
@@ -792,19 +797,13 @@ class ReviewStep(models.TextChoices):
     DECISION = "decision", "第一责任人审核确认"
 
 
-class ReviewSignature(ImmutableModel):
+class ReviewSignature(SignedRecord):
     """A signature over a review: who, in what role and unit, when, with what opinion, over what."""
 
     review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="signatures")
     step = models.CharField("签署环节", max_length=10, choices=ReviewStep.choices)
-    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    signer_name = models.CharField("签署人", max_length=50)
-    role = models.CharField("岗位", max_length=30)
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
-    signed_at = models.DateTimeField("签署时间", default=timezone.now)
     opinion = models.CharField("意见", max_length=10, blank=True)
     text = models.TextField("意见内容", blank=True)
-    content_hash = models.CharField("所签内容摘要(SHA-256)", max_length=64)
     content = models.JSONField("所签内容", default=dict)
 
     class Meta:
