@@ -21,7 +21,7 @@ from dengkou_aid.lib.pdf import merge_pdfs, render_pdf
 from dengkou_aid.lib.uploads import UploadRejected, check_upload
 
 from .documents import read_document
-from .events import content_hash, locked_case, record_event, valid_signatures
+from .events import locked_case, record_event, valid_signatures
 from .models import (
     ArchiveDestruction,
     Case,
@@ -473,15 +473,13 @@ def destroy_archive(*, case: Case, actor: User, reason: str) -> ArchiveDestructi
         if ArchiveDestruction.objects.filter(case=locked).exists():
             raise Conflict("该档案已有销毁记录。")
         content = {"case": locked.number, "expired_on": expiry.isoformat(), "reason": reason}
-        destruction = ArchiveDestruction.objects.create(
+        destruction = ArchiveDestruction.create_signed(
+            signer=actor,
+            role=role,
+            over=content,
             case=locked,
             expired_on=expiry,
             reason=reason,
-            signer=actor,
-            signer_name=actor.full_name or actor.username,
-            role=role,
-            unit=actor.unit,
-            content_hash=content_hash(content),
         )
         record_event(
             locked,

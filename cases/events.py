@@ -4,7 +4,6 @@ sign, and void signatures after a change.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -102,28 +101,20 @@ def snapshot(case: Case) -> dict[str, Any]:
     )
 
 
-def content_hash(content: dict[str, Any]) -> str:
-    return hashlib.sha256(
-        json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
-    ).hexdigest()
-
-
 def sign(
     case: Case, *, step: str, signer: User, role: str, opinion: str = "", text: str = ""
 ) -> Signature:
     """Record a signature over the case as the signer sees it now."""
     content = snapshot(case)
-    return Signature.objects.create(
+    return Signature.create_signed(
+        signer=signer,
+        role=role,
+        over=content,
         case=case,
         step=step,
-        signer=signer,
-        signer_name=signer.full_name or signer.username,
-        role=role,
-        unit=signer.unit,
         opinion=opinion,
         text=text,
         content=content,
-        content_hash=content_hash(content),
     )
 
 
@@ -157,7 +148,6 @@ def next_case_number(unit_code: str, year: int) -> str:
 
 __all__ = [
     "State",
-    "content_hash",
     "locked_case",
     "next_case_number",
     "record_event",

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from dengkou_aid.errors import Conflict, DomainError, NotAllowed
 
-from .events import content_hash, locked_case, record_event
+from .events import locked_case, record_event
 from .models import Case, Handover, HandoverParty, HandoverSignature
 
 
@@ -84,14 +84,12 @@ def sign_handover(*, handover_id: int, actor: User) -> Handover:
             raise NotAllowed("只有移交人、接收人和本单位分管领导可以签署档案移交。")
         if handover.signatures.filter(party=party).exists():
             raise Conflict(f"您已作为{HandoverParty(party).label}签署。")
-        HandoverSignature.objects.create(
+        HandoverSignature.create_signed(
+            signer=actor,
+            role=Role.DIRECT_RESPONSIBLE if party == HandoverParty.LEADER else Role.HANDLER,
+            over=handover_content(handover),
             handover=handover,
             party=party,
-            signer=actor,
-            signer_name=actor.full_name or actor.username,
-            role=Role.DIRECT_RESPONSIBLE if party == HandoverParty.LEADER else Role.HANDLER,
-            unit=actor.unit,
-            content_hash=content_hash(handover_content(handover)),
         )
         if handover.signatures.count() == len(HandoverParty):
             _complete(handover, actor)

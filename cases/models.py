@@ -8,7 +8,10 @@ a correction is a new row that supersedes the old one.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from decimal import Decimal
+from typing import Any, Self
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -17,7 +20,7 @@ from django.db import models
 from django.utils import timezone
 from django_fsm import FSMField, transition
 
-from accounts.models import Unit, Village
+from accounts.models import Unit, User, Village
 from dengkou_aid.lib.crypto import EncryptedCharField
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -95,6 +98,25 @@ class SignedRecord(ImmutableModel):
 
     class Meta:
         abstract = True
+
+    @staticmethod
+    def digest(content: dict[str, Any]) -> str:
+        """SHA-256 of the content as JSON with sorted keys, so the same content gives one digest."""
+        return hashlib.sha256(
+            json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()
+
+    @classmethod
+    def create_signed(cls, *, signer: User, role: str, over: dict[str, Any], **fields: Any) -> Self:
+        """Record who signed, with their name and unit as they are now, and the digest of `over`."""
+        return cls.objects.create(
+            signer=signer,
+            signer_name=signer.full_name or signer.username,
+            role=role,
+            unit=signer.unit,
+            content_hash=cls.digest(over),
+            **fields,
+        )
 
 
 # --- Households and people -------------------------------------------------------------

@@ -12,7 +12,6 @@ through `disbursement.services`; rosters already made keep what they froze.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from datetime import date
@@ -888,20 +887,15 @@ def _sign(
     review: Review, *, step: str, signer: User, role: str, opinion: str, text: str
 ) -> ReviewSignature:
     content = review_content(review)
-    digest = hashlib.sha256(
-        json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
-    ).hexdigest()
-    return ReviewSignature.objects.create(
+    return ReviewSignature.create_signed(
+        signer=signer,
+        role=role,
+        over=content,
         review=review,
         step=step,
-        signer=signer,
-        signer_name=signer.full_name or signer.username,
-        role=role,
-        unit=signer.unit,
         opinion=opinion,
         text=text or "",
         content=content,
-        content_hash=digest,
     )
 
 

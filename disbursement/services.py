@@ -7,7 +7,6 @@ duplicates a line and the number of queries does not grow with the number of peo
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import date
 from decimal import Decimal
@@ -746,16 +745,14 @@ def sign_roster(*, roster: PaymentRoster, actor: User) -> RosterSignature:
     if problems:
         raise DomainError("清册未通过核对，不能签字：" + " ".join(problems), field="reconcile")
     content = roster_content(locked)
-    signature = RosterSignature.objects.create(
+    signature = RosterSignature.create_signed(
+        signer=actor,
+        role=role,
+        over=content,
         roster=locked,
         round=locked.round,
         step=step,
-        signer=actor,
-        signer_name=actor.full_name or actor.username,
-        role=role,
-        unit=actor.unit,
         content=content,
-        content_hash=_hash(content),
     )
     if step == SignatureStep.FIRST:
         locked.complete_signatures()
@@ -763,12 +760,6 @@ def sign_roster(*, roster: PaymentRoster, actor: User) -> RosterSignature:
     _event(locked, f"signed_{step}", SignatureStep(step).label, actor)
     roster.refresh_from_db()
     return signature
-
-
-def _hash(content: dict[str, Any]) -> str:
-    return hashlib.sha256(
-        json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
-    ).hexdigest()
 
 
 def roster_window_open(day: date, unit: Unit) -> bool:
