@@ -108,4 +108,6 @@ class RosterWindowLeaveAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         obj.granted_by = request.user
         super().save_model(request, obj, form, change)
+
+
 from . import admin_archive  # noqa: E402, F401  (read-only admin for signed records)

@@ -74,7 +74,9 @@ class ImmutableModel(models.Model):
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise refused_write(
-                type(self), f"{self._meta.verbose_name}已签署或归档，不可修改；请新增更正记录。", self
+                type(self),
+                f"{self._meta.verbose_name}已签署或归档，不可修改；请新增更正记录。",
+                self,
             )
         super().save(*args, **kwargs)
 
@@ -969,7 +971,9 @@ class Document(ImmutableModel):
     case = models.ForeignKey(
         Case, null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
     )
-    unit = models.ForeignKey(Unit, verbose_name="出具单位", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        Unit, verbose_name="出具单位", on_delete=models.PROTECT, related_name="+"
+    )
     doc_type = models.CharField("文书类别", max_length=30, choices=DocType.choices)
     year = models.PositiveSmallIntegerField("年度")
     seq = models.PositiveIntegerField("序号")
@@ -1121,7 +1125,9 @@ class WorkdayOverride(models.Model):
 
     date = models.DateField("日期", unique=True)
     is_workday = models.BooleanField("是否工作日")
-    name = models.CharField("名称", max_length=100, blank=True, help_text="如：春节、国庆节调休上班")
+    name = models.CharField(
+        "名称", max_length=100, blank=True, help_text="如：春节、国庆节调休上班"
+    )
     source = models.CharField("依据/来源", max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1098,7 +1098,9 @@ def _issue_decision_document(case: Case, actor: User) -> None:
 
     approved = case.outcome == Outcome.APPROVE
     issue_document(
-        case=case, doc_type=DocType.APPROVAL_DECISION if approved else DocType.REJECTION_NOTICE, actor=actor
+        case=case,
+        doc_type=DocType.APPROVAL_DECISION if approved else DocType.REJECTION_NOTICE,
+        actor=actor,
     )
 
 

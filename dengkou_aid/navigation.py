@@ -29,5 +29,9 @@ def navigation(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     items = list(case_items(request).get("nav_items", []))
-    items += [{"url": reverse(name), "label": label} for name, label, roles in ENTRIES if user.has_role(*roles)]
+    items += [
+        {"url": reverse(name), "label": label}
+        for name, label, roles in ENTRIES
+        if user.has_role(*roles)
+    ]
     return {"nav_items": items}

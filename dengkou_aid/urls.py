@@ -26,7 +26,10 @@ urlpatterns = [
     path("supervision/", include("supervision.urls")),
     path("reviews/", include("disbursement.review_urls")),
     # The admin signs in through the one sign-in page, with its second factor.
-    path("admin/login/", RedirectView.as_view(url="/accounts/login/?next=/admin/", query_string=False)),
+    path(
+        "admin/login/",
+        RedirectView.as_view(url="/accounts/login/?next=/admin/", query_string=False),
+    ),
     path("admin/", admin.site.urls),
     path("api/auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("api/auth/logout/", RevokeTokenView.as_view(), name="api-logout"),

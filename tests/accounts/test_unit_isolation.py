@@ -12,8 +12,12 @@ from ..factories import CaseFactory, HouseholdFactory, PersonFactory
 
 @pytest.fixture
 def two_cases(people):
-    case_a = CaseFactory(applicant=PersonFactory(household=HouseholdFactory(village=people.village_a)))
-    case_b = CaseFactory(applicant=PersonFactory(household=HouseholdFactory(village=people.village_b)))
+    case_a = CaseFactory(
+        applicant=PersonFactory(household=HouseholdFactory(village=people.village_a))
+    )
+    case_b = CaseFactory(
+        applicant=PersonFactory(household=HouseholdFactory(village=people.village_b))
+    )
     return case_a, case_b
 
 
@@ -25,7 +29,9 @@ def test_unit_a_staff_see_their_unit_only(people, two_cases, who):
     assert case_for_user(user, case_a.pk) == case_a
     with pytest.raises(Http404):
         case_for_user(user, case_b.pk)
-    assert AuditLog.objects.filter(action="access_denied", user=user, detail=f"case#{case_b.pk}").exists()
+    assert AuditLog.objects.filter(
+        action="access_denied", user=user, detail=f"case#{case_b.pk}"
+    ).exists()
 
 
 @pytest.mark.parametrize("who", ["outsider", "outsider_direct", "outsider_assistant"])
@@ -41,7 +47,9 @@ def test_a_village_assistant_sees_only_their_village(people, two_cases):
     from ..factories import VillageFactory
 
     other_village = VillageFactory(unit=people.unit_a)
-    case_other = CaseFactory(applicant=PersonFactory(household=HouseholdFactory(village=other_village)))
+    case_other = CaseFactory(
+        applicant=PersonFactory(household=HouseholdFactory(village=other_village))
+    )
     visible = set(cases_visible_to(people.assistant))
     assert two_cases[0] in visible and case_other not in visible
 

@@ -1,6 +1,5 @@
 """The OpenAPI schema is valid, and schemathesis finds no server error on the case endpoints."""
 
-
 import pytest
 import schemathesis
 from drf_spectacular.validation import validate_schema
