@@ -534,6 +534,8 @@ class Case(models.Model):
             models.Index(fields=["unit", "decided_on"]),
             # The township list's default order: its first page reads 50 index entries, not the unit.
             models.Index(fields=["unit", "-submitted_at", "-id"], name="case_unit_recent"),
+            # The same order for the county's staff, whose list spans every unit.
+            models.Index(fields=["-submitted_at", "-id"], name="case_recent"),
             models.Index(fields=["decided_on"], name="case_decided_on"),
         ]
         permissions = [("visit_case", "可为分派的案件录入入户调查")]
