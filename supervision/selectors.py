@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.access import Scope, scope_for
@@ -518,6 +518,22 @@ def monthly_statistics(*, month: date, scope: Scope) -> list[list[Any]]:
 
 
 # --- Third-party agencies -----------------------------------------------------------------------
+
+
+def draw_strata(draw) -> list[dict[str, Any]]:
+    """One row per unit and kind of a draw: cases in the stratum, drawn, checked so far."""
+    rows = (
+        SpotCheckSample.objects.filter(draw=draw)
+        .order_by()
+        .values("unit_id", "unit__name", "unit__code", "kind")
+        .annotate(
+            stratum=Max("stratum_size"),
+            drawn=Count("id"),
+            checked=Count("id", filter=Q(checked_at__isnull=False)),
+        )
+        .order_by("unit__code", "kind")
+    )
+    return [{**row, "kind_label": KIND_LABELS.get(row["kind"], row["kind"])} for row in rows]
 
 
 def agency_sheet(*, start: date, end: date) -> list[dict[str, Any]]:

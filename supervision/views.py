@@ -11,6 +11,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,6 +38,8 @@ from .models import (
     SpotCheckSample,
 )
 from .selectors import findings_visible_to, is_supervisor
+
+SAMPLES_PER_PAGE = 100
 
 LEADER_ROLES = (Role.FIRST_RESPONSIBLE, Role.DIRECT_RESPONSIBLE)
 
@@ -371,8 +374,42 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
     draw = SpotCheckDraw.objects.filter(pk=pk).first()
     if draw is None:
         raise not_found(request, request.user, "draw", pk)
+    # A province-scale draw holds tens of thousands of cases: the page shows the strata and
+    # one page of samples at a time, filtered by unit, kind and whether checked yet.
+    strata = selectors.draw_strata(draw)
+    unit_id = _int_or_none(request.GET.get("unit"))
+    kind = request.GET.get("kind", "")
+    checked = request.GET.get("checked", "")
     samples = draw.samples.select_related("case", "unit").order_by("unit__code", "kind", "case_id")
-    return render(request, "supervision/draw_detail.html", {"draw": draw, "samples": samples})
+    if unit_id is not None:
+        samples = samples.filter(unit_id=unit_id)
+    if kind in Kind.values:
+        samples = samples.filter(kind=kind)
+    if checked in ("yes", "no"):
+        samples = samples.filter(checked_at__isnull=checked == "no")
+    page = Paginator(samples, SAMPLES_PER_PAGE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "supervision/draw_detail.html",
+        {
+            "draw": draw,
+            "strata": strata,
+            "page": page,
+            "units": sorted({(s["unit_id"], s["unit__name"]) for s in strata}, key=lambda u: u[1]),
+            "kinds": Kind.choices,
+            "filters": {"unit": unit_id, "kind": kind, "checked": checked},
+            "querystring": params.urlencode(),
+        },
+    )
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
 
 
 @supervisor_only

@@ -54,7 +54,7 @@ def test_a_checker_records_a_sampled_case_on_a_tablet(live_server, people, decid
         with tablet.expect_navigation():
             form.locator("button[type=submit]").click()
         assert "核查结果已保存" in tablet.inner_text(".messages")
-        assert "已核查（有问题）" in tablet.inner_text("table")
+        assert "已核查（有问题）" in tablet.inner_text("[data-testid=draw-samples]")
 
     sample = SpotCheckSample.objects.get(draw=draw)
     assert sample.problems == ["home_visit"] and sample.checked_by == people.supervisor

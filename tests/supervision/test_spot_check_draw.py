@@ -100,3 +100,26 @@ def test_the_monthly_task_draws_the_previous_month_once(decided_in_march):
     draw = SpotCheckDraw.objects.get()
     assert (draw.period_start, draw.period_end) == MARCH
     assert draw.drawn_by is None
+
+
+def test_the_draw_page_shows_each_stratum_and_one_page_of_samples(decided_in_march, login):
+    people = decided_in_march
+    draw = draw_spot_check_sample(
+        period_start=MARCH[0], period_end=MARCH[1], actor=people.supervisor
+    )
+    client = login(people.supervisor)
+
+    page = client.get(f"/supervision/spot-checks/{draw.pk}/").content.decode()
+    strata_table = page.split('data-testid="draw-strata"')[1].split("</table>")[0]
+    assert strata_table.count("<tr>") == 1 + 4  # header and the four unit × kind strata
+    assert "共 8 件" in page
+
+    only_b = client.get(
+        f"/supervision/spot-checks/{draw.pk}/?unit={people.unit_b.pk}&kind=dibao"
+    ).content.decode()
+    samples = only_b.split('data-testid="draw-samples"')[1].split("</table>")[0]
+    assert samples.count("录入核查") == 3 and people.unit_a.name not in samples
+    assert "共 3 件" in only_b
+
+    none_checked = client.get(f"/supervision/spot-checks/{draw.pk}/?checked=yes")
+    assert "共 0 件" in none_checked.content.decode()
