@@ -40,6 +40,7 @@ from .permissions import case_for_user, cases_visible_to
 
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LEDGER_PAGE_ROWS = 200  # the page shows the latest rows; the Excel file holds them all
 
 
 def _staff(request: HttpRequest) -> User:
@@ -224,7 +225,15 @@ def ledger_page(request: HttpRequest) -> HttpResponse:
         "unit": unit,
         "start": start,
         "end": end,
-        "ledgers": ledgers.ledgers(unit, period),
+        "ledgers": [
+            {
+                "ledger": ledger,
+                "count": ledger.count(),
+                "rows": ledger.latest_rows(LEDGER_PAGE_ROWS),
+            }
+            for ledger in ledgers.ledgers(unit, period)
+        ],
+        "shown": LEDGER_PAGE_ROWS,
     }
     return render(request, "archive/ledgers.html", context)
 

@@ -5,7 +5,7 @@ that other apps register (periodic reviews live in a higher layer and add their 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -34,10 +34,27 @@ class Period:
 
 @dataclass
 class Ledger:
+    """One register: its records (an ordered queryset) and how each becomes a row.
+
+    A township's register for a year can hold a hundred thousand records, so rows are read
+    lazily: the page shows the count and the latest few, the Excel file streams them all.
+    """
+
     key: str
     title: str
     header: Sequence[str]
-    rows: list[Sequence[Any]]
+    records: QuerySet
+    row: Callable[[Any], Sequence[Any]]
+
+    def count(self) -> int:
+        return self.records.count()
+
+    def rows(self) -> Iterator[Sequence[Any]]:
+        return map(self.row, self.records.iterator(chunk_size=2000))
+
+    def latest_rows(self, n: int) -> list[Sequence[Any]]:
+        """The last n records, newest first."""
+        return [self.row(record) for record in self.records.reverse()[:n]]
 
 
 LedgerProvider = Callable[[Unit, Period], Ledger]
@@ -61,8 +78,10 @@ def _cases(unit: Unit) -> QuerySet[Case]:
 @register_ledger
 def applications(unit: Unit, period: Period) -> Ledger:
     start, end = period.bounds()
-    rows = [
-        (
+    records = _cases(unit).filter(submitted_at__range=(start, end)).order_by("submitted_at", "id")
+
+    def row(c: Case) -> Sequence[Any]:
+        return (
             c.number,
             timezone.localtime(c.submitted_at).date(),
             c.applicant.name,
@@ -74,10 +93,7 @@ def applications(unit: Unit, period: Period) -> Ledger:
             c.get_state_display(),
             c.handler.full_name if c.handler_id else "",
         )
-        for c in _cases(unit)
-        .filter(submitted_at__range=(start, end))
-        .order_by("submitted_at", "id")
-    ]
+
     header = (
         "案件编号",
         "申请日期",
@@ -90,13 +106,19 @@ def applications(unit: Unit, period: Period) -> Ledger:
         "当前状态",
         "经办人",
     )
-    return Ledger("applications", "申请受理登记", header, rows)
+    return Ledger("applications", "申请受理登记", header, records, row)
 
 
 @register_ledger
 def decisions(unit: Unit, period: Period) -> Ledger:
-    rows = [
-        (
+    records = (
+        _cases(unit)
+        .filter(decided_on__range=(period.start, period.end))
+        .order_by("decided_on", "id")
+    )
+
+    def row(c: Case) -> Sequence[Any]:
+        return (
             c.number,
             c.decided_on,
             c.applicant.name,
@@ -107,10 +129,7 @@ def decisions(unit: Unit, period: Period) -> Ledger:
             "是" if c.decided_on_time else "否",
             c.rejection_reason,
         )
-        for c in _cases(unit)
-        .filter(decided_on__range=(period.start, period.end))
-        .order_by("decided_on", "id")
-    ]
+
     header = (
         "案件编号",
         "审核确认日期",
@@ -122,7 +141,7 @@ def decisions(unit: Unit, period: Period) -> Ledger:
         "按期办结",
         "不予保障理由",
     )
-    return Ledger("decisions", "审核确认登记", header, rows)
+    return Ledger("decisions", "审核确认登记", header, records, row)
 
 
 @register_ledger
@@ -134,8 +153,9 @@ def terminations(unit: Unit, period: Period) -> Ledger:
         .select_related("case__applicant", "case__village")
         .order_by("at", "id")
     )
-    rows = [
-        (
+
+    def row(e: CaseEvent) -> Sequence[Any]:
+        return (
             e.case.number,
             timezone.localtime(e.at).date(),
             e.case.applicant.name,
@@ -143,10 +163,9 @@ def terminations(unit: Unit, period: Period) -> Ledger:
             e.case.get_kind_display(),
             e.case.termination_reason or e.note,
         )
-        for e in events
-    ]
+
     header = ("案件编号", "停发日期", "姓名", "嘎查村/社区", "救助类别", "停发理由")
-    return Ledger("terminations", "停发（终止）登记", header, rows)
+    return Ledger("terminations", "停发（终止）登记", header, events, row)
 
 
 def ledger_xlsx(unit: Unit, period: Period) -> bytes:
@@ -155,7 +174,7 @@ def ledger_xlsx(unit: Unit, period: Period) -> bytes:
     write_xlsx(
         output,
         [
-            Sheet(title=ledger.title, header=ledger.header, rows=ledger.rows)
+            Sheet(title=ledger.title, header=ledger.header, rows=ledger.rows())
             for ledger in ledgers(unit, period)
         ],
     )

@@ -32,10 +32,36 @@ def test_the_ledger_lists_the_units_applications_decisions_and_stops(people):
         )
     }
 
-    assert len(registers["applications"].rows) == 3
-    assert {row[0] for row in registers["decisions"].rows} == {decided.number, stopped.number}
-    assert [row[-1] for row in registers["terminations"].rows] == ["死亡减员"]
-    assert all(len(row[3]) == 18 and "*" in row[3] for row in registers["applications"].rows)
+    assert registers["applications"].count() == len(list(registers["applications"].rows())) == 3
+    assert {row[0] for row in registers["decisions"].rows()} == {decided.number, stopped.number}
+    assert [row[-1] for row in registers["terminations"].rows()] == ["死亡减员"]
+    assert all(len(row[3]) == 18 and "*" in row[3] for row in registers["applications"].rows())
+
+
+def test_the_page_shows_the_count_and_the_latest_rows_the_excel_file_all(
+    people, login, monkeypatch
+):
+    from cases import document_views
+
+    monkeypatch.setattr(document_views, "LEDGER_PAGE_ROWS", 2)
+    cases = [make_case(people, State.ACCEPTED, head_name=name) for name in ("甲一", "乙二", "丙三")]
+    today = timezone.localdate()
+    period = {
+        "start": f"{today - timedelta(days=2):%Y-%m-%d}",
+        "end": f"{today + timedelta(days=1):%Y-%m-%d}",
+    }
+    client = login(people.handler)
+
+    html = client.get("/documents/ledgers/", period).content.decode()
+    section = html.split('data-ledger="applications"')[1].split("</section>")[0]
+    assert "申请受理登记（3）" in section and "此处显示最近 2 条" in section
+    assert cases[2].number in section and cases[1].number in section
+    assert cases[0].number not in section
+
+    workbook = load_workbook(
+        io.BytesIO(client.get("/documents/ledgers/", {**period, "format": "xlsx"}).content)
+    )
+    assert workbook["申请受理登记"].max_row == 4
 
 
 def test_the_excel_export_has_a_sheet_per_register(people, login):
