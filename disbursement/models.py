@@ -720,6 +720,13 @@ class Review(models.Model):
         indexes = [
             models.Index(fields=["unit", "state", "due_on"]),
             models.Index(fields=["village", "state"]),
+            # The review list's default: reviews under way, soonest due first. Without it a
+            # unit's first page sorted all its open reviews (0.9 s at 100,000).
+            models.Index(
+                fields=["due_on", "id"],
+                condition=Q(state__in=OPEN_REVIEW_STATES),
+                name="review_open_due",
+            ),
         ]
 
     def __str__(self) -> str:
