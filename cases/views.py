@@ -8,7 +8,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import require_staff_role, scope_for
 from accounts.models import Role, Unit, UnitKind, Village
 from dengkou_aid.errors import DomainError
+from dengkou_aid.lib.paging import page_of
 
 from . import api, selectors, services
 from .calendar import current_calendar
@@ -44,12 +44,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
     query = api.CaseQuery(data={k: v for k, v in request.GET.items() if v != ""})
     filters = query.validated_data if query.is_valid() else {}
     cases = selectors.search_cases(request.user, **filters)
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, querystring = page_of(request, cases, PAGE_SIZE)
     calendar = current_calendar()
     rows = [(case, selectors.workdays_left(case, calendar=calendar)) for case in page]
     villages = _villages(request.user)
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "cases/list.html",
@@ -61,7 +59,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "kinds": Kind.choices,
             "states": State.choices,
             "villages": villages.only("id", "name"),
-            "querystring": params.urlencode(),
+            "querystring": querystring,
             "order": request.GET.get("order", ""),
         },
     )
@@ -276,8 +274,12 @@ def verification_queue(request: HttpRequest) -> HttpResponse:
     if not request.user.has_role(Role.VERIFICATION_OFFICER) or not request.user.is_county_staff:
         raise PermissionDenied("核对任务仅限县核对中心核对员办理。")
     cases = selectors.waiting_for(request.user, Role.VERIFICATION_OFFICER).select_related("unit")
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "cases/verification.html", {"page": page, "finding_rows": range(4)})
+    page, querystring = page_of(request, cases, PAGE_SIZE)
+    return render(
+        request,
+        "cases/verification.html",
+        {"page": page, "querystring": querystring, "finding_rows": range(4)},
+    )
 
 
 @login_required

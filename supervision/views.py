@@ -11,7 +11,6 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from cases.models import Case, Kind
 from cases.permissions import case_for_user
 from dengkou_aid.errors import DomainError
 from dengkou_aid.lib.masking import mask_name, mask_phone
+from dengkou_aid.lib.paging import page_of
 from dengkou_aid.lib.spreadsheets import Sheet, write_xlsx
 
 from . import selectors, services
@@ -387,9 +387,7 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
         samples = samples.filter(kind=kind)
     if checked in ("yes", "no"):
         samples = samples.filter(checked_at__isnull=checked == "no")
-    page = Paginator(samples, SAMPLES_PER_PAGE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    page, querystring = page_of(request, samples, SAMPLES_PER_PAGE)
     return render(
         request,
         "supervision/draw_detail.html",
@@ -400,7 +398,7 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "units": sorted({(s["unit_id"], s["unit__name"]) for s in strata}, key=lambda u: u[1]),
             "kinds": Kind.choices,
             "filters": {"unit": unit_id, "kind": kind, "checked": checked},
-            "querystring": params.urlencode(),
+            "querystring": querystring,
         },
     )
 
