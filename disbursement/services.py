@@ -281,7 +281,15 @@ def _change(
     locked = Entitlement.objects.select_for_update().get(pk=entitlement.pk)
     last = locked.changes.order_by("-effective_month", "-id").first()
     if last is not None and last.kind == ChangeKind.STOP:
-        raise Conflict("该待遇已停发，不能再调整；恢复保障须重新申请。", field="effective_month")
+        # A stop already scheduled (the end of a phase-out period) may be brought forward by
+        # an earlier stop, e.g. a revocation or a death; anything else needs a new application.
+        if not (new_amount == 0 and effective_month < last.effective_month):
+            raise Conflict(
+                "该待遇已停发，不能再调整；恢复保障须重新申请。", field="effective_month"
+            )
+        last = (
+            locked.changes.exclude(kind=ChangeKind.STOP).order_by("-effective_month", "-id").first()
+        )
     if effective_month < locked.start_month:
         raise DomainError("生效月份不能早于起始发放月份。", field="effective_month")
     if last is not None and effective_month < last.effective_month:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -11,8 +12,13 @@ from django.utils import timezone
 from accounts.models import Notification
 from cases.models import Case, SignatureStep, State
 from dengkou_aid.errors import Conflict, DomainError, NotAllowed
-from disbursement.models import AccountKind
-from disbursement.services import create_entitlement, in_force_queryset
+from disbursement.models import AccountKind, ChangeKind, ChangeSource
+from disbursement.services import (
+    adjust_entitlement,
+    create_entitlement,
+    in_force_queryset,
+    stop_entitlement,
+)
 from supervision.models import Finding, Rectification, Revocation, Rule
 from supervision.services import (
     answer_rectification,
@@ -59,6 +65,44 @@ def test_revocation_stops_payment_from_the_stated_month_and_ends_the_case(
     assert Notification.objects.filter(
         user=people.first, key=f"revocation:{revocation.pk}"
     ).exists()
+
+
+def test_revocation_during_a_phase_out_brings_the_scheduled_stop_forward(people, paid_case):
+    entitlement = paid_case.entitlement
+    stop_entitlement(
+        entitlement=entitlement,
+        effective_month=date(2026, 10, 1),
+        reason="收入超过保障标准，渐退期至2026年9月",
+        source=ChangeSource.PHASE_OUT,
+        actor=people.handler,
+    )
+
+    revoke_decision(
+        case=paid_case, actor=people.supervisor, reason="隐瞒经营收入", stop_from=date(2026, 7, 1)
+    )
+
+    paid = lambda month: in_force_queryset(month).filter(case=paid_case).exists()  # noqa: E731
+    assert paid(date(2026, 6, 1))
+    assert not any(paid(date(2026, m, 1)) for m in (7, 8, 9, 10))
+    entitlement.refresh_from_db()
+    assert entitlement.end_month == date(2026, 6, 1)
+    stops = entitlement.changes.filter(kind=ChangeKind.STOP).order_by("effective_month")
+    assert [c.effective_month for c in stops] == [date(2026, 7, 1), date(2026, 10, 1)]
+
+
+def test_a_scheduled_stop_cannot_be_pushed_later_or_turned_into_a_payment(people, paid_case):
+    entitlement = paid_case.entitlement
+    stop = dict(reason="渐退期结束", source=ChangeSource.PHASE_OUT, actor=people.handler)
+    stop_entitlement(entitlement=entitlement, effective_month=date(2026, 10, 1), **stop)
+    with pytest.raises(Conflict, match="该待遇已停发"):
+        stop_entitlement(entitlement=entitlement, effective_month=date(2026, 12, 1), **stop)
+    with pytest.raises(Conflict, match="该待遇已停发"):
+        adjust_entitlement(
+            entitlement=entitlement,
+            effective_month=date(2026, 8, 1),
+            new_amount=Decimal("100.00"),
+            **stop,
+        )
 
 
 def test_revocation_without_a_reason_or_by_a_township_is_refused(people, paid_case):
