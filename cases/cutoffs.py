@@ -4,7 +4,7 @@ By the 20th a unit completes next month's confirmations and adjustments (later o
 from the month after); from the 20th to the 25th it submits next month's payment roster,
 later only with the county's leave (`RosterWindowLeave`). Approval units are reminded three
 working days before the 20th. Rosters belong to the disbursement layer, which asks
-`roster_window_open` and `roster_due_date` here.
+`roster_submission_open`, `roster_window_open` and `roster_due_date` here.
 """
 
 from __future__ import annotations
@@ -93,6 +93,13 @@ def roster_window_open(day: date, unit: Unit | None = None) -> bool:
         return False
     leaves = RosterWindowLeave.objects.filter(unit=unit, until__gte=day)
     return any(roster_window(leave.month)[0] <= day for leave in leaves)
+
+
+def roster_submission_open(unit: Unit, month: date, day: date) -> bool:
+    """A payment month's regular roster goes in from the 20th of the month before up to the
+    25th, or up to the end of the county's leave for that unit and that month."""
+    opens, _ = roster_window(month)
+    return opens <= day <= roster_due_date(unit, month)
 
 
 def last_closed_roster_month(today: date) -> date:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from accounts.models import Role, Unit, User
+from cases import cutoffs
 from cases.calendar import ROSTER_WINDOW, first_payable_month
 from cases.events import locked_case, record_event, require_transition, save_transition
 from cases.models import Case, State
@@ -770,21 +771,6 @@ def sign_roster(*, roster: PaymentRoster, actor: User) -> RosterSignature:
     return signature
 
 
-def roster_window_open(day: date, unit: Unit) -> bool:
-    """Submission runs from the 20th to the 25th, unless the county gave leave (deadlines app)."""
-    try:
-        from cases.deadlines import roster_window_open as county_rule  # type: ignore[attr-defined]
-    except ImportError:
-        try:
-            from cases.cutoffs import roster_window_open as county_rule  # type: ignore[attr-defined]
-        except ImportError:
-            county_rule = None
-    if county_rule is not None:
-        return county_rule(day, unit)
-    first, last = ROSTER_WINDOW
-    return first <= day.day <= last
-
-
 @transaction.atomic
 def submit_roster(*, roster: PaymentRoster, actor: User) -> PaymentRoster:
     """Submit a fully signed, reconciled roster to the county between the 20th and the 25th."""
@@ -799,10 +785,22 @@ def submit_roster(*, roster: PaymentRoster, actor: User) -> PaymentRoster:
             field="state",
         )
     today = timezone.localdate()
-    if not roster_window_open(today, locked.unit):
+    if locked.kind == RosterKind.REGULAR:
+        # A month's roster goes in during its own window, not the 20th–25th of any month.
+        if not cutoffs.roster_submission_open(locked.unit, locked.month, today):
+            opens, closes = cutoffs.roster_window(locked.month)
+            due = cutoffs.roster_due_date(locked.unit, locked.month)
+            late = f"（县民政局准予延至{due:%m月%d日}）" if due > closes else ""
+            raise DomainError(
+                f"{locked.month:%Y年%m月}发放清册须在{opens:%Y年%m月}{opens.day}日至{closes.day}日"
+                f"报送{late}，今天是{today:%Y年%m月%d日}；如需延后请向县民政局申请。",
+                field="submitted_at",
+            )
+    elif not cutoffs.roster_window_open(today, locked.unit):
         first, last = ROSTER_WINDOW
         raise DomainError(
-            f"发放清册须在每月{first}日至{last}日报送（今天是{today:%m月%d日}）；如需延后请向县民政局申请。",
+            f"补发/更正清册须在每月{first}日至{last}日报送（今天是{today:%m月%d日}）；"
+            "如需延后请向县民政局申请。",
             field="submitted_at",
         )
     problems = reconcile_roster(locked)

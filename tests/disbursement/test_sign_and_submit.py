@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import time_machine
 
+from cases.cutoffs import grant_roster_leave
 from dengkou_aid.errors import DomainError, NotAllowed
 from disbursement.models import RosterSignature, RosterState, SignatureStep
 from disbursement.services import generate_roster, sign_roster, submit_roster
@@ -73,6 +76,35 @@ def test_submission_outside_the_20th_to_25th_is_refused(people, signed_roster, m
         submit_roster(roster=signed_roster, actor=people.handler)
     signed_roster.refresh_from_db()
     assert signed_roster.state == RosterState.SIGNED
+
+
+def test_a_roster_goes_in_during_its_own_months_window_only(people, signed_roster):
+    # December's roster is due 20–25 November; the 22nd of December is another month's window.
+    with (
+        time_machine.travel("2026-12-22 10:00 +08:00", tick=False),
+        pytest.raises(DomainError, match="2026年12月发放清册须在2026年11月20日至25日报送"),
+    ):
+        submit_roster(roster=signed_roster, actor=people.handler)
+    signed_roster.refresh_from_db()
+    assert signed_roster.state == RosterState.SIGNED
+
+
+def test_the_countys_leave_opens_the_window_for_its_month_and_unit_only(people, signed_roster):
+    leave = dict(
+        unit=people.unit_a, until=date(2026, 11, 28), reason="系统故障", actor=people.supervisor
+    )
+    grant_roster_leave(month=date(2026, 11, 1), **leave)  # November's roster, late
+    with (
+        time_machine.travel("2026-11-27 10:00 +08:00", tick=False),
+        pytest.raises(DomainError, match="20日至25日"),
+    ):
+        submit_roster(roster=signed_roster, actor=people.handler)
+
+    grant_roster_leave(month=DECEMBER, **leave)
+    with time_machine.travel("2026-11-27 10:00 +08:00", tick=False):
+        submit_roster(roster=signed_roster, actor=people.handler)
+    signed_roster.refresh_from_db()
+    assert signed_roster.state == RosterState.SUBMITTED
 
 
 def test_an_unsigned_roster_cannot_be_submitted(people, entitle):
