@@ -161,6 +161,13 @@ def month_overview(month: date) -> list[UnitMonth]:
     return result
 
 
+def roster_leaves(month: date):
+    """The county's leaves to submit the month's rosters after the 25th."""
+    from cases.models import RosterWindowLeave
+
+    return RosterWindowLeave.objects.filter(month=month).select_related("unit", "granted_by")
+
+
 def fund_requests(month: date) -> QuerySet[CountyFundRequest]:
     return CountyFundRequest.objects.filter(month=month).select_related("created_by")
 

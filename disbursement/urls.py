@@ -19,5 +19,6 @@ urlpatterns = [
     path("county/<str:month>/", views.county_month, name="county_month"),
     path("county/<str:month>/fund-request/", views.county_fund_request, name="county_fund_request"),
     path("county/<str:month>/fund-release/", views.county_fund_release, name="county_fund_release"),
+    path("county/<str:month>/leave/", views.county_roster_leave, name="county_roster_leave"),
     path("plan/<int:year>/", views.plan_page, name="plan"),
 ]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, Unit
+from cases import cutoffs
 from cases.permissions import case_for_user
 from dengkou_aid.errors import DomainError, NotAllowed
 
@@ -269,6 +270,7 @@ def county_month(request: HttpRequest, month: str) -> HttpResponse:
             "previous": services.add_months(day, -1),
             "following": services.add_months(day, 1),
             "units": Unit.objects.approval_units().filter(is_active=True),
+            "leaves": selectors.roster_leaves(day),
         },
     )
 
@@ -314,6 +316,33 @@ def county_fund_release(request: HttpRequest, month: str) -> HttpResponse:
         messages.error(request, "拨付日期格式不正确。")
     else:
         messages.success(request, "拨付记录已保存。")
+    return redirect("disbursement:county_month", month=month)
+
+
+@login_required
+@require_POST
+def county_roster_leave(request: HttpRequest, month: str) -> HttpResponse:
+    """The county lets a unit submit this month's roster after the 25th (seed 五(二)2(2))."""
+    _require_county(request.user)
+    try:
+        day = parse_month(month)
+        unit = Unit.objects.approval_units().filter(pk=request.POST.get("unit") or 0).first()
+        if unit is None:
+            raise DomainError("请选择单位。", field="unit")
+        until = date.fromisoformat(request.POST.get("until") or "")
+        leave = cutoffs.grant_roster_leave(
+            unit=unit,
+            month=day,
+            until=until,
+            reason=request.POST.get("reason", ""),
+            actor=request.user,
+        )
+    except DomainError as error:
+        _fail(request, error)
+    except ValueError:
+        messages.error(request, "延期截止日期格式不正确。")
+    else:
+        messages.success(request, f"已准予{unit.name}延至{leave.until:%m月%d日}报送本月清册。")
     return redirect("disbursement:county_month", month=month)
 
 

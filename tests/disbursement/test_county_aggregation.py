@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.test import Client
 
+from cases.cutoffs import roster_due_date
+from cases.models import RosterWindowLeave
 from dengkou_aid.errors import DomainError, NotAllowed
 from disbursement.models import Category, RosterState
 from disbursement.selectors import month_overview
@@ -145,3 +149,26 @@ def test_the_county_page_shows_who_submitted(people, login, submitted_roster):
 
 def test_a_unit_cannot_open_the_county_page(people, login):
     assert login(people.handler).get("/disbursement/county/2026-12/").status_code == 404
+
+
+def test_the_county_grants_a_unit_leave_to_submit_late_on_the_county_page(people, login):
+    url = "/disbursement/county/2026-12/leave/"
+    form = {"unit": people.unit_a.pk, "until": "2026-11-28", "reason": "系统故障，无法按时签章"}
+
+    refused = login(people.finance).post(url, form, follow=True)
+    assert "只有县民政局监管人员可以批准延期报送清册" in refused.content.decode()
+    supervisor = login(people.supervisor, Client())
+    early = supervisor.post(url, {**form, "until": "2026-11-24"}, follow=True)
+    assert "延期截止日期应晚于当月25日" in early.content.decode()
+    assert not RosterWindowLeave.objects.exists()
+
+    page = supervisor.post(url, form, follow=True).content.decode()
+    leave = RosterWindowLeave.objects.get()
+    assert (leave.unit, leave.month, leave.until) == (
+        people.unit_a,
+        date(2026, 12, 1),
+        date(2026, 11, 28),
+    )
+    assert leave.granted_by == people.supervisor
+    assert "准予延至11月28日" in page
+    assert roster_due_date(people.unit_a, date(2026, 12, 1)) == date(2026, 11, 28)
