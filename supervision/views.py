@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import Scope, not_found, scope_for
-from accounts.models import Role, Unit, User
+from accounts.audit import record
+from accounts.models import AuditLog, Role, Unit, User
 from cases.models import Case, Kind
 from cases.permissions import case_for_user
 from dengkou_aid.errors import DomainError
@@ -581,6 +582,19 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
     county_staff = User.objects.filter(
         is_active=True, role_grants__role=Role.COUNTY_SUPERVISOR
     ).distinct()
+    # The complainant is shown in full only to the handler the complaint is assigned to (or,
+    # before it is assigned, to a supervisor who asks), and each such read is logged.
+    identity_shown = not complaint.anonymous and (
+        complaint.assignee_id == request.user.pk
+        or (complaint.assignee_id is None and request.GET.get("identity") == "full")
+    )
+    if identity_shown:
+        record(
+            AuditLog.Action.SENSITIVE_READ,
+            request=request,
+            obj=complaint,
+            detail="查看信访人完整身份信息",
+        )
     return render(
         request,
         "supervision/complaint_detail.html",
@@ -588,6 +602,7 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "complaint": complaint,
             "staff": county_staff,
             "findings": complaint.findings.all(),
+            "identity_shown": identity_shown,
             "masked_name": mask_name(complaint.complainant_name),
             "masked_contact": mask_phone(complaint.complainant_contact),
         },

@@ -52,11 +52,43 @@ def test_a_complaint_without_a_subject_is_refused_and_anonymity_keeps_no_name(pe
 
 
 def test_township_users_get_404_on_the_complaint_register(people, login):
-    login(people.supervisor)
+    register(login(people.supervisor), complainant_name="王某某", complainant_contact="13800001234")
+    complaint = Complaint.objects.get()
     for user in (people.first, people.handler, people.outsider_direct):
         client = login(user, Client())
         assert client.get("/supervision/complaints/").status_code == 404
         assert client.get("/supervision/complaints/new/").status_code == 404
+        assert client.get(f"/supervision/complaints/{complaint.pk}/").status_code == 404
+
+
+def test_the_complainant_is_shown_in_full_to_the_assignee_only_and_each_read_is_logged(
+    people, login
+):
+    from accounts.models import AuditLog, Role
+
+    from ..conftest import make_user
+
+    handler = make_user(people.supervisor.unit, Role.COUNTY_SUPERVISOR, username="xinfang")
+    registrar = login(people.supervisor)
+    register(registrar, complainant_name="王某某", complainant_contact="13800001234")
+    complaint = Complaint.objects.get()
+    url = f"/supervision/complaints/{complaint.pk}/"
+    reads = AuditLog.objects.filter(action=AuditLog.Action.SENSITIVE_READ)
+
+    def shown(client, query=""):
+        page = client.get(url + query).content.decode()
+        return page.split('data-testid="complainant"')[1].split("</p>")[0]
+
+    assert "王某某" not in shown(registrar) and "13800001234" not in shown(registrar)
+    assert not reads.exists()
+    assert "王某某（13800001234）" in shown(registrar, "?identity=full")
+    assert reads.count() == 1
+
+    registrar.post(url, {"action": "assign", "assignee": handler.pk})
+    assert "王某某" not in shown(registrar, "?identity=full")
+    assert "仅承办人可见" in shown(registrar)
+    assert "王某某（13800001234）" in shown(login(handler, Client()))
+    assert reads.count() == 2 and reads.order_by("id").last().user == handler
 
 
 def test_the_county_pages_open_for_the_supervisor(people, decided_case, login):
