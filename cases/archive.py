@@ -60,15 +60,19 @@ class ArchiveSection:
 
 
 SectionProvider = Callable[[Case], list[ArchiveItem]]
-_SECTIONS: list[tuple[int, str, str, SectionProvider]] = []
+_SECTIONS: list[tuple[int, str, str, SectionProvider, bool]] = []
 
 
-def register_section(key: str, title: str, *, order: int = 100):
-    """Decorator: add a section to every case archive, placed by `order`."""
+def register_section(key: str, title: str, *, order: int = 100, only_if_any: bool = False):
+    """Decorator: add a section to every case archive, placed by `order`.
+
+    An `only_if_any` section (e.g. the import record) is left out of archives it has nothing
+    for, instead of showing "无" in every case.
+    """
 
     def decorate(provider: SectionProvider) -> SectionProvider:
         _SECTIONS[:] = [s for s in _SECTIONS if s[1] != key]
-        _SECTIONS.append((order, key, title, provider))
+        _SECTIONS.append((order, key, title, provider, only_if_any))
         _SECTIONS.sort(key=lambda s: s[0])
         return provider
 
@@ -76,7 +80,11 @@ def register_section(key: str, title: str, *, order: int = 100):
 
 
 def archive_sections(case: Case) -> list[ArchiveSection]:
-    return [ArchiveSection(key, title, provider(case)) for _, key, title, provider in _SECTIONS]
+    sections = [
+        (ArchiveSection(key, title, provider(case)), only_if_any)
+        for _, key, title, provider, only_if_any in _SECTIONS
+    ]
+    return [section for section, only_if_any in sections if section.items or not only_if_any]
 
 
 # --- The sections this app owns -----------------------------------------------------------

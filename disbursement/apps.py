@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class DisbursementConfig(AppConfig):
     name = "disbursement"
     verbose_name = "资金发放"
+
+    def ready(self) -> None:
+        # Registers the import record as the first section of an imported case's archive.
+        from . import caseload_import  # noqa: F401

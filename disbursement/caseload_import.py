@@ -38,6 +38,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from accounts.models import Role, Unit, User, Village
+from cases.archive import ArchiveItem, register_section
 from cases.calendar import first_payable_month
 from cases.events import locked_case, next_case_number, record_event
 from cases.models import (
@@ -134,6 +135,32 @@ EXAMPLE_ROWS = (
 )
 IMPORT_ACTION = "imported"
 IMPORT_LABEL = "存量导入"
+
+
+@register_section("import", "存量导入记录", order=5, only_if_any=True)
+def _import_record(case: Case) -> list[ArchiveItem]:
+    """An imported case's archive opens with where it came from: file, rows, who, when."""
+    if not case.imported:
+        return []
+    return [
+        ArchiveItem(
+            title=IMPORT_LABEL,
+            when=event.at,
+            detail=(
+                f"文件“{event.data.get('file', '')}”第{_line_span(event.data.get('lines') or [])}行，"
+                f"户编号{event.data.get('household_no', '')}，"
+                f"月救助金额{event.data.get('amount', '')}元；导入人：{event.actor.full_name or event.actor.username}"
+            ),
+            note=f"文件SHA-256：{event.data.get('sha256', '')}",
+        )
+        for event in case.events.filter(action=IMPORT_ACTION).select_related("actor")
+    ]
+
+
+def _line_span(lines: list[int]) -> str:
+    return f"{lines[0]}–{lines[-1]}" if len(lines) > 1 else "".join(map(str, lines))
+
+
 MAX_ERRORS_KEPT = 2000
 LOOKUP_CHUNK = 1000
 WRITE_BATCH = 1000

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from cases.archive import archive_sections
 from cases.models import Case, CaseEvent, Household, Person, State
 from dengkou_aid.lib.crypto import keyed_hash
 from disbursement import caseload_import
@@ -25,7 +26,7 @@ from disbursement.models import (
 )
 from disbursement.services import generate_roster, next_month
 
-from ..factories import unique_id_number
+from ..factories import CaseFactory, unique_id_number
 from .conftest import confirm, csv_file, household, latest_batch, row, upload
 
 
@@ -67,6 +68,11 @@ def test_confirming_a_preview_imports_households_cases_and_entitlements(caseload
     assert first.actor == caseload.handler
     assert first.data["file"] == "巴彦高勒镇在保.csv"
     assert first.data["lines"] == [2, 3, 4]
+    opening = archive_sections(case)[0]
+    assert opening.title == "存量导入记录"
+    assert "巴彦高勒镇在保.csv" in opening.items[0].detail and "第2–4行" in opening.items[0].detail
+    applied = CaseFactory(applicant__household__village=case.village)
+    assert "import" not in [section.key for section in archive_sections(applied)]
     entitlement = case.entitlement
     assert entitlement.monthly_amount == Decimal("1500.00")
     assert entitlement.start_month == entitlement.amount_since == date(2024, 1, 1)
