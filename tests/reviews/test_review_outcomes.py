@@ -216,3 +216,38 @@ def test_a_verification_is_asked_first_when_the_rule_requires_it(paid, people):
         )
     assert review.state == ReviewState.VISITED
     assert case.verification_requests.count() == 1
+
+
+# Each outcome around the cut-off: (household, proposed new amount, amount after; None = stopped).
+OUTCOMES = {
+    ReviewOutcome.INCREASE: ({"amount": "1000"}, "1340", Decimal("1340.00")),
+    ReviewOutcome.DECREASE: ({"incomes": ("500",)}, "840", Decimal("840.00")),
+    ReviewOutcome.STOP: ({}, None, None),
+}
+
+
+@pytest.mark.parametrize("outcome", list(OUTCOMES))
+@pytest.mark.parametrize(
+    ("day", "effective", "month_before"),
+    [(date(2026, 11, 20), DEC, NOV), (date(2026, 11, 21), JAN, DEC)],
+    ids=["on-the-20th", "on-the-21st"],
+)
+def test_each_outcome_takes_effect_from_the_next_payable_month_around_the_20th(
+    paid, people, outcome, day, effective, month_before
+):
+    household, new_amount, after = OUTCOMES[outcome]
+    case = paid(**household)
+    before = amount_in_force(case.entitlement, NOV)
+
+    review = decided(assessed(case, people), people, outcome=outcome, on=day, new_amount=new_amount)
+
+    assert review.effective_month == effective
+    assert review.phase_out_until is None
+    assert roster_amount(case, people, month_before) == before
+    assert roster_amount(case, people, effective) == after
+    assert roster_amount(case, people, date(2027, 2, 1)) == after
+    assert review.change.effective_month == effective
+    assert review.notice is not None
+    assert review.notice.doc_type == DocType.ADJUSTMENT_NOTICE
+    assert review.notice.context["effective_month"] == f"{effective.year}年{effective.month}月"
+    assert review.notice.context["change"] == ("停发" if outcome == ReviewOutcome.STOP else "调整")
