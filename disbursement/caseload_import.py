@@ -63,7 +63,7 @@ from dengkou_aid.lib.bulk import copy_rows, insert_select, sequence_of
 from dengkou_aid.lib.crypto import encrypt, keyed_hash
 from dengkou_aid.lib.idnumber import InvalidIdNumber, validate_id_number
 from dengkou_aid.lib.masking import mask_account
-from dengkou_aid.lib.spreadsheets import Sheet, TableError, read_table, write_xlsx
+from dengkou_aid.lib.spreadsheets import Sheet, TableError, overflow_reason, read_table, write_xlsx
 from dengkou_aid.lib.uploads import format_size
 
 from .models import (
@@ -391,6 +391,8 @@ def parse_row(line: int, values: dict[str, str], lookups: Lookups) -> Member:
     """Turn one row into a member of a household, or raise RowError naming every problem."""
     fields = lookups.household_fields(tuple(values[c] for c in HOUSEHOLD_COLUMNS))
     problems = list(fields.problems)
+    if reason := overflow_reason(values):
+        problems.insert(0, reason)
     household_no = values["户编号"]
     if not household_no:
         problems.append("缺少户编号")

@@ -31,7 +31,7 @@ from cases.models import Household, Person
 from dengkou_aid.errors import DomainError, NotAllowed
 from dengkou_aid.lib.crypto import keyed_hash
 from dengkou_aid.lib.idnumber import InvalidIdNumber, mask_id_number, validate_id_number
-from dengkou_aid.lib.spreadsheets import TableError, read_table
+from dengkou_aid.lib.spreadsheets import TableError, overflow_reason, read_table
 
 from . import reviews, services
 from .models import (
@@ -410,6 +410,8 @@ def _death_reports_in_sql(cursor, params: dict) -> None:
 
 def parse_row(line: int, values: dict[str, str], *, today: date | None = None) -> Row | str:
     """A readable row, or the reason it is not."""
+    if reason := overflow_reason(values):
+        return reason
     raw_id = values.get("身份证号", "")
     try:
         id_number = validate_id_number(raw_id, today=today)

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.models import COUNTY_ROLES, UNIT_ROLES, Role, RoleGrant, Unit, UnitKind, User, Village
 from dengkou_aid.errors import Conflict, DomainError, NotAllowed
-from dengkou_aid.lib.spreadsheets import Sheet, TableError, read_table, write_xlsx
+from dengkou_aid.lib.spreadsheets import Sheet, TableError, overflow_reason, read_table, write_xlsx
 
 from .caseload_import import import_max_bytes, store_upload
 from .models import ImportBatch
@@ -108,7 +108,7 @@ def check_staff(source: BinaryIO) -> StaffCheck:
 
 
 def _parse(line: int, values: dict[str, str], units: dict[str, Unit]) -> StaffRow:
-    problems = []
+    problems = [reason] if (reason := overflow_reason(values)) else []
     full_name = values["姓名"]
     if not full_name:
         problems.append("缺少姓名")

@@ -196,6 +196,17 @@ def _read_header(
     raise TableError("文件为空：没有表头行")
 
 
+# A row with more values than the header (often an unquoted comma) is a bad row, not a bad
+# file: it is yielded with its surplus under this key, and the reader refuses that row alone.
+OVERFLOW = "（表头以外的列）"
+OVERFLOW_REASON = "该行的列数多于表头（可能含有未加引号的逗号）"
+
+
+def overflow_reason(values: dict[str, str]) -> str | None:
+    """The reason to refuse a row read with more values than the header, or None."""
+    return OVERFLOW_REASON if values.get(OVERFLOW) else None
+
+
 def _data_rows(
     rows: Iterator[tuple[int, list[str]]], header: list[str]
 ) -> Iterator[tuple[int, dict[str, str]]]:
@@ -203,10 +214,12 @@ def _data_rows(
     for line_no, values in rows:
         if not any(values):
             continue
-        if any(values[width:]):
-            raise TableError(f"第{line_no}行的列数多于表头")
         padded = values[:width] + [""] * (width - len(values))
-        yield line_no, dict(zip(header, padded, strict=True))
+        row = dict(zip(header, padded, strict=True))
+        surplus = [v for v in values[width:] if v]
+        if surplus:
+            row[OVERFLOW] = ",".join(surplus)
+        yield line_no, row
 
 
 def _check_header(header: list[str], expected_header: Sequence[str]) -> None:

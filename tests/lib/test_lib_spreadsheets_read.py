@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from openpyxl import Workbook
 
-from dengkou_aid.lib.spreadsheets import Sheet, TableError, read_table, write_xlsx
+from dengkou_aid.lib.spreadsheets import Sheet, TableError, overflow_reason, read_table, write_xlsx
 
 HEADER = ["姓名", "身份证号", "金额"]
 CSV_TEXT = (
@@ -115,11 +115,13 @@ def test_the_header_is_checked_before_the_first_row_is_asked_for():
         read_table(io.BytesIO(b"a,b\n1,2\n"), HEADER)
 
 
-def test_a_row_longer_than_the_header_is_refused_with_its_line():
+def test_a_row_longer_than_the_header_comes_with_the_reason_to_refuse_it():
     rows = read_table(io.BytesIO("姓名,身份证号,金额\n张三,1,2\n李四,1,2,多余\n".encode()), HEADER)
-    assert next(rows)[0] == 2
-    with pytest.raises(TableError, match="第3行的列数多于表头"):
-        next(rows)
+    line, values = next(rows)
+    assert line == 2 and overflow_reason(values) is None
+    line, values = next(rows)
+    assert line == 3 and values["姓名"] == "李四"
+    assert "列数多于表头" in overflow_reason(values)
 
 
 def test_an_empty_file_is_refused():

@@ -143,13 +143,21 @@ def test_a_wrong_file_is_refused_with_a_clear_message_and_nothing_saved(
     assert not ComparisonRun.objects.exists()
 
 
-def test_a_row_that_breaks_the_table_leaves_nothing_half_written(file_rows, people):
-    rows, _vehicle, _death = file_rows
-    broken = [*rows, ["1", "2", "3", "4", "5", "多出来的列"]]
-    with pytest.raises(DomainError, match="第9行"):
-        imported(people, csv_bytes(broken))
-    assert not ComparisonRun.objects.exists()
-    assert not ComparisonFinding.objects.exists() and not Review.objects.exists()
+def test_a_row_longer_than_the_header_is_listed_and_the_good_rows_imported(file_rows, people):
+    rows, vehicle, _death = file_rows
+    overlong = [
+        vehicle.applicant.id_number,
+        "县住建局",
+        "不动产",
+        "住宅一套",
+        "2026-10-01",
+        "多出来的列",
+    ]
+    run, _ = imported(people, csv_bytes([*rows, overlong]))
+    assert (run.row_count, run.matched_count, run.malformed_count) == (8, 2, 5)
+    issue = run.issues.get(line=9)
+    assert issue.kind == ComparisonIssue.Kind.MALFORMED and "列数多于表头" in issue.reason
+    assert not ComparisonFinding.objects.filter(line=9).exists()
 
 
 def test_only_the_county_verification_officer_imports(file_rows, people):
