@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -172,3 +173,37 @@ def test_the_county_grants_a_unit_leave_to_submit_late_on_the_county_page(people
     assert leave.granted_by == people.supervisor
     assert "准予延至11月28日" in page
     assert roster_due_date(people.unit_a, date(2026, 12, 1)) == date(2026, 11, 28)
+
+
+def test_a_county_total_that_disagrees_with_a_unit_roster_blocks_the_request_and_names_it(
+    people, entitle, submitted_roster, unit_b_people, monkeypatch
+):
+    from disbursement import services
+    from disbursement.models import CountyFundRequest
+
+    entitle(village=people.village_b, amount="900")
+    roster_b = submit_unit_b(people, unit_b_people)
+    sum_lines = services._totals_of
+
+    def off_by_one_yuan_for_unit_b(rosters):
+        rows = sum_lines(rosters)
+        for row in rows:
+            if row["unit_id"] == people.unit_b.pk:
+                row["amount"] = str(Decimal(row["amount"]) + 1)
+        return rows
+
+    monkeypatch.setattr(services, "_totals_of", off_by_one_yuan_for_unit_b)
+
+    with pytest.raises(DomainError) as refused:
+        create_fund_request(month=DECEMBER, actor=people.finance)
+
+    message = str(refused.value)
+    assert "县级汇总与各单位清册不一致" in message
+    # The rosters' sum prints as 900 on SQLite and 900.00 on PostgreSQL.
+    assert re.search(r"隆盛合镇：汇总901\.00元，清册合计900(\.00)?元", message)
+    assert "巴彦高勒镇" not in message
+    assert not CountyFundRequest.objects.exists()
+    for roster in (submitted_roster, roster_b):
+        roster.refresh_from_db()
+        assert roster.state == RosterState.SUBMITTED
+        assert not roster.fund_requests.exists()
