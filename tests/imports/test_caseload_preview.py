@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from cases.models import Case, Household, Person
 from disbursement.caseload_import import check_caseload
 from disbursement.models import ImportBatch
@@ -101,3 +103,69 @@ def test_the_downloaded_template_previews_without_errors(caseload, login):
         check = check_caseload(io.BytesIO(response.content), scope=caseload.unit_a)
         assert check.errors == [], fmt
         assert check.counts()["households_create"] == 1
+
+
+def test_more_bad_rows_each_with_its_line_and_reason(caseload):
+    """Reasons the first file does not show: each row is refused alone, the good one still counts."""
+    same_unit = PersonFactory(household__village=caseload.village_a)
+    rows = [
+        row("H1", size=2, amount="1200"),  # line 2
+        row("H1", size=2, amount="1300", relation="子女", account=""),  # line 3: amount differs
+        row("H2", id_number=same_unit.id_number),  # line 4: already in another household of A
+        row("H3", kind="低保边缘", amount="700"),  # line 5: above 670 × 1
+        row("H4", account="6228480040012345671"),  # line 6: card fails the Luhn check
+        row("H5", amount="600"),  # line 7: good
+    ]
+    check = check_caseload(csv_file(rows), scope=caseload.unit_a)
+
+    reasons = {e["line"]: e["reason"] for e in check.errors}
+    assert sorted(reasons) == [3, 4, 5, 6]
+    assert "月救助金额与本户第2行不一致（1300.00≠1200.00）" in reasons[3]
+    assert reasons[4] == (
+        f"公民身份号码已在本单位另一户（户编号系统编号{same_unit.household_id}）中"
+    )
+    assert "户编号H3" in reasons[5]
+    assert "超出低保边缘家庭范围（不超过670" in reasons[5]
+    assert "发放账号无效：银行卡号校验位不正确" in reasons[6]
+    counts = check.counts()
+    assert counts["households_create"] == 1  # H5 only
+    assert counts["households_held_back"] == 4
+    assert check.error_total == 4
+
+
+def test_a_marginal_amount_up_to_the_ceiling_is_accepted(caseload):
+    rows = [*household("H1", 2, kind="低保边缘", amount="1340")]  # 670 × 2, the ceiling itself
+    check = check_caseload(csv_file(rows), scope=caseload.unit_a)
+
+    assert check.errors == []
+    assert check.counts()["households_create"] == 1
+
+
+def test_the_preview_of_a_later_file_counts_the_households_it_would_update(caseload):
+    import io
+
+    from disbursement.caseload_import import import_caseload
+
+    first = [*household("H1", 2, amount="1200"), row("H2", amount="600")]
+    data = csv_file(first).getvalue()
+    import_caseload(
+        open_source=lambda: io.BytesIO(data),
+        file_name="caseload.csv",
+        sha256="test",
+        batch_id=None,
+        scope=caseload.unit_a,
+        actor=caseload.handler,
+    )
+    h1 = first[:2]
+    later = [[*r[:9], "1100", *r[10:]] for r in h1] + first[2:]  # H1's amount changes
+
+    check = check_caseload(csv_file(later), scope=caseload.unit_a)
+
+    assert check.errors == []
+    counts = check.counts()
+    assert counts["households_update"] == 1
+    assert counts["households_unchanged"] == 1
+    assert counts["households_create"] == 0
+    assert counts["members_create"] == 0
+    entitlement = Case.objects.get(household__import_key="H1").entitlement
+    assert entitlement.monthly_amount == Decimal("1200.00")  # a preview writes nothing
