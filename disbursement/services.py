@@ -682,12 +682,12 @@ def reconcile_month(month: date) -> list[str]:
         Unit.objects.filter(pk__in=per_unit.keys() | actual.keys()).values_list("pk", "name")
     )
     problems = [
-        f"{names.get(u, u)}：汇总{per_unit.get(u, ZERO)}元，清册合计{actual.get(u, ZERO)}元"
+        f"{names.get(u, u)}：汇总{per_unit.get(u, ZERO):.2f}元，清册合计{actual.get(u, ZERO):.2f}元"
         for u in sorted(per_unit.keys() | actual.keys())
         if per_unit.get(u, ZERO) != actual.get(u, ZERO)
     ]
     if sum(per_unit.values(), ZERO) != request.total_amount:
-        problems.append(f"请款总额{request.total_amount}元与分单位合计不一致")
+        problems.append(f"请款总额{request.total_amount:.2f}元与分单位合计不一致")
     return problems
 
 
