@@ -10,8 +10,8 @@ import pytest
 from openpyxl import load_workbook
 
 from cases.models import Case, Kind, Outcome, State
-from supervision.models import Finding, Rule
-from supervision.selectors import Filters, dashboard
+from supervision.models import Finding, Rectification, Rule
+from supervision.selectors import RULE_LABELS, Filters, dashboard
 
 from ..factories import CaseFactory
 
@@ -139,3 +139,93 @@ def test_the_api_gives_the_same_figures_and_hides_other_units_findings(people, c
     assert api(people.outsider).get(f"/api/supervision/findings/{finding.pk}/").status_code == 404
     assert api(people.handler).get(f"/api/supervision/findings/{finding.pk}/").status_code == 200
     assert api(people.handler).get("/api/supervision/dashboard/").status_code == 404
+
+
+@pytest.fixture
+def open_and_closed_findings(people):
+    """Findings in both units, some closed; rectifications not yet accepted in both units and
+    one accepted."""
+
+    def case_in(village):
+        return CaseFactory(applicant__household__village=village)
+
+    def finding(case, rule, state=Finding.State.OPEN):
+        return Finding.objects.create(
+            rule=rule, case=case, unit=case.unit, state=state, evidence={}
+        )
+
+    a1, a2, b1 = case_in(people.village_a), case_in(people.village_a), case_in(people.village_b)
+    late = finding(a1, Rule.DECIDED_LATE)
+    finding(a2, Rule.DECIDED_LATE)
+    finding(a1, Rule.AMOUNT_MISMATCH)
+    finding(a2, Rule.AMOUNT_MISMATCH, state=Finding.State.CLOSED)
+    missing = finding(b1, Rule.STAGE_MISSING)
+    fixed = finding(b1, Rule.DECIDED_LATE, state=Finding.State.CLOSED)
+    for found, state in (
+        (late, Rectification.State.ANSWERED),
+        (missing, Rectification.State.ORDERED),
+        (fixed, Rectification.State.ACCEPTED),
+    ):
+        Rectification.objects.create(
+            finding=found,
+            unit=found.unit,
+            instruction="限期补正",
+            due_on=TODAY + timedelta(days=10),
+            state=state,
+            ordered_by=people.supervisor,
+        )
+
+
+def counted_with_the_orm(units) -> dict[tuple[str, str], int]:
+    """Open findings per unit and rule, and unaccepted rectifications per unit, one count each."""
+    expected = {}
+    for unit in units:
+        for rule in Rule:
+            n = Finding.objects.filter(unit=unit, rule=rule, state=Finding.State.OPEN).count()
+            if n:
+                expected[(unit.name, RULE_LABELS[rule])] = n
+        pending = (
+            Rectification.objects.filter(unit=unit)
+            .exclude(state=Rectification.State.ACCEPTED)
+            .count()
+        )
+        if pending:
+            expected[(unit.name, "（整改）")] = pending
+    return expected
+
+
+def findings_rows(sections) -> dict[tuple[str, str], int]:
+    return {(row[0], row[1]): row[2] or row[3] for row in section(sections, "findings").rows}
+
+
+def test_open_findings_and_rectifications_equal_counts_made_with_the_orm(
+    people, open_and_closed_findings
+):
+    filters = Filters(start=date(2026, 1, 1), end=TODAY)
+    sections = dashboard(scope=county_scope(), filters=filters, today=TODAY)
+    expected = counted_with_the_orm([people.unit_a, people.unit_b])
+    assert findings_rows(sections) == expected
+    assert expected == {
+        ("巴彦高勒镇", RULE_LABELS[Rule.DECIDED_LATE]): 2,
+        ("巴彦高勒镇", RULE_LABELS[Rule.AMOUNT_MISMATCH]): 1,
+        ("巴彦高勒镇", "（整改）"): 1,
+        ("隆盛合镇", RULE_LABELS[Rule.STAGE_MISSING]): 1,
+        ("隆盛合镇", "（整改）"): 1,
+    }
+
+
+def test_a_unit_leaders_page_shows_only_the_units_open_findings(
+    people, open_and_closed_findings, login
+):
+    page = f"/supervision/?start=2026-01-01&end=2026-05-15&unit={people.unit_b.pk}"
+    response = login(people.first).get(page)  # asking for another unit changes nothing
+    assert response.status_code == 200
+    assert findings_rows(response.context["sections"]) == counted_with_the_orm([people.unit_a])
+
+
+def test_the_unit_scope_alone_keeps_other_units_findings_out(people, open_and_closed_findings):
+    from supervision.selectors import dashboard_scope_for
+
+    filters = Filters(start=date(2026, 1, 1), end=TODAY)  # no unit filter: the scope decides
+    sections = dashboard(scope=dashboard_scope_for(people.first), filters=filters, today=TODAY)
+    assert findings_rows(sections) == counted_with_the_orm([people.unit_a])
