@@ -3,7 +3,7 @@ demand, nightly, for a new month or when too old; the live sections stay live.""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.access import Scope
-from cases.models import Case, Kind, Outcome, State
+from cases.models import Case, CaseEvent, Kind, Outcome, State
 from disbursement.services import in_force_queryset
 from supervision import summary
 from supervision.models import DashboardSnapshot
@@ -108,3 +108,76 @@ def test_a_county_supervisor_recounts_on_the_page_and_no_one_else_can(people, lo
     leader = login(people.first, Client())
     assert leader.post("/supervision/refresh/").status_code == 404
     assert "立即重新统计" not in leader.get("/supervision/").content.decode()
+
+
+def local(year, month, day, hour, minute=0):
+    return timezone.make_aware(datetime(year, month, day, hour, minute))
+
+
+def by_local_month(moments) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for moment in moments:
+        month = f"{timezone.localtime(moment):%Y-%m}"
+        counts[month] = counts.get(month, 0) + 1
+    return counts
+
+
+def test_the_monthly_applications_and_stops_equal_what_the_records_hold(people):
+    """Submissions and terminations are counted in the local month they happened, the first
+    hour of a month (still the previous month in UTC) included."""
+    submitted = [
+        (people.village_a, local(2026, 11, 1, 0, 30)),
+        (people.village_a, local(2026, 11, 12, 9)),
+        (people.village_b, local(2026, 11, 30, 23, 30)),
+        (people.village_a, local(2026, 10, 31, 23, 30)),
+        (people.village_b, local(2026, 12, 1, 0, 30)),
+    ]
+    cases = [
+        decide(village, state=State.IN_PAYMENT, submitted_at=when) for village, when in submitted
+    ]
+    events = [
+        (cases[1], 1, State.IN_PAYMENT, local(2026, 11, 20, 10)),
+        (cases[1], 2, State.TERMINATED, local(2026, 11, 25, 10)),  # a note, not another stop
+        (cases[2], 1, State.IN_PAYMENT, local(2026, 12, 1, 0, 30)),  # 30 November in UTC
+    ]
+    for case, seq, from_state, when in events:
+        Case.objects.filter(pk=case.pk).update(state=State.TERMINATED)
+        CaseEvent.objects.create(
+            case=case,
+            seq=seq,
+            action="terminate" if from_state != State.TERMINATED else "note",
+            label="终止",
+            from_state=from_state,
+            to_state=State.TERMINATED,
+            at=when,
+        )
+    summary.refresh(TODAY)
+    flow = {
+        row[0]: row[1:] for row in section(dashboard(scope=COUNTY, filters=FILTERS), "flow").rows
+    }
+
+    applied = by_local_month(
+        Case.objects.filter(submitted_at__isnull=False).values_list("submitted_at", flat=True)
+    )
+    stops = by_local_month(
+        CaseEvent.objects.filter(to_state=State.TERMINATED)
+        .exclude(from_state=State.TERMINATED)
+        .values_list("at", flat=True)
+    )
+    for month in ("2026-10", "2026-11", "2026-12"):
+        assert flow[month][0] == applied.get(month, 0), month
+        assert flow[month][3] == stops.get(month, 0), month
+    assert [flow["2026-11"][0], flow["2026-11"][3]] == [3, 1]
+    assert [flow["2026-10"][0], flow["2026-12"][0], flow["2026-12"][3]] == [1, 1, 1]
+
+
+def test_a_unit_leaders_monthly_flow_counts_only_the_units_cases(people):
+    from supervision.selectors import dashboard_scope_for
+
+    decide(people.village_a, state=State.IN_PAYMENT, submitted_at=local(2026, 11, 3, 9))
+    decide(people.village_b, state=State.IN_PAYMENT, submitted_at=local(2026, 11, 4, 9))
+    summary.refresh(TODAY)
+    november = Filters(start=date(2026, 11, 1), end=date(2026, 11, 30))  # the scope decides
+    sections = dashboard(scope=dashboard_scope_for(people.first), filters=november, today=TODAY)
+    mine = Case.objects.filter(unit=people.unit_a, submitted_at__month=11).count()
+    assert section(sections, "flow").rows[0][:2] == ["2026-11", mine] == ["2026-11", 1]
