@@ -122,6 +122,31 @@ def test_duplicate_rule_catches_one_household_in_two_live_cases_of_two_units(peo
     assert fired(Rule.DUPLICATE_PERSON, clean) is None
 
 
+def test_duplicate_rule_catches_one_applicant_in_two_live_cases_of_the_same_unit(
+    people, decided_case
+):
+    case = decided_case()
+    clean = decided_case()
+    twin = decided_case(kind=Kind.TEKUN, birth_date=date(1950, 1, 1))
+    # The same ID number (one Person per ID number) applies again from another household.
+    Case.objects.filter(pk=twin.pk).update(applicant=case.applicant)
+    evidence = fired(Rule.DUPLICATE_PERSON, case)
+    assert evidence["others"] == [{"case": twin.number, "unit": "巴彦高勒镇"}]
+    assert evidence["units"] == 1
+    assert fired(Rule.DUPLICATE_PERSON, twin)["others"] == [
+        {"case": case.number, "unit": "巴彦高勒镇"}
+    ]
+    assert fired(Rule.DUPLICATE_PERSON, clean) is None
+
+
+def test_duplicate_rule_passes_when_one_of_the_two_cases_is_closed(people, decided_case):
+    case = decided_case()
+    twin = decided_case()
+    Case.objects.filter(pk=twin.pk).update(applicant=case.applicant, state=State.TERMINATED)
+    assert fired(Rule.DUPLICATE_PERSON, case) is None
+    assert fired(Rule.DUPLICATE_PERSON, twin) is None
+
+
 def test_age_rule_catches_a_tekun_beneficiary_of_working_age(decided_case):
     working_age = decided_case(kind=Kind.TEKUN, birth_date=date(1980, 6, 1))
     minor = decided_case(kind=Kind.TEKUN, birth_date=date(2015, 6, 1))
