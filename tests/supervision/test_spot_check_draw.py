@@ -76,9 +76,11 @@ def test_a_second_draw_for_the_period_is_refused_without_a_reason(decided_in_mar
     first = draw_spot_check_sample(
         period_start=MARCH[0], period_end=MARCH[1], actor=people.supervisor
     )
-    with pytest.raises(Conflict):
+    with pytest.raises(
+        Conflict, match="本期已抽样，不能重复抽取；如确需重抽，须由县民政局监管人员说明理由"
+    ):
         draw_spot_check_sample(period_start=MARCH[0], period_end=MARCH[1], actor=people.supervisor)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed, match="此操作须由县民政局监管人员办理"):
         draw_spot_check_sample(
             period_start=MARCH[0], period_end=MARCH[1], actor=people.handler, redraw_reason="重抽"
         )
