@@ -297,9 +297,7 @@ def county_fund_release(request: HttpRequest, month: str) -> HttpResponse:
     _require_county(request.user)
     try:
         day = parse_month(month)
-        unit = Unit.objects.approval_units().filter(pk=request.POST.get("unit") or 0).first()
-        if unit is None:
-            raise DomainError("请选择单位。", field="unit")
+        unit = _posted_unit(request)
         services.record_fund_release(
             unit=unit,
             month=day,
@@ -326,9 +324,7 @@ def county_roster_leave(request: HttpRequest, month: str) -> HttpResponse:
     _require_county(request.user)
     try:
         day = parse_month(month)
-        unit = Unit.objects.approval_units().filter(pk=request.POST.get("unit") or 0).first()
-        if unit is None:
-            raise DomainError("请选择单位。", field="unit")
+        unit = _posted_unit(request)
         until = date.fromisoformat(request.POST.get("until") or "")
         leave = cutoffs.grant_roster_leave(
             unit=unit,
@@ -344,6 +340,14 @@ def county_roster_leave(request: HttpRequest, month: str) -> HttpResponse:
     else:
         messages.success(request, f"已准予{unit.name}延至{leave.until:%m月%d日}报送本月清册。")
     return redirect("disbursement:county_month", month=month)
+
+
+def _posted_unit(request: HttpRequest) -> Unit:
+    """The approval unit a county form names, or a refusal saying to choose one."""
+    unit = Unit.objects.approval_units().filter(pk=request.POST.get("unit") or 0).first()
+    if unit is None:
+        raise DomainError("请选择单位。", field="unit")
+    return unit
 
 
 def _decimal(text: str | None, field: str) -> Decimal:
