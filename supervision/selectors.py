@@ -536,6 +536,21 @@ def draw_strata(draw) -> list[dict[str, Any]]:
     return [{**row, "kind_label": KIND_LABELS.get(row["kind"], row["kind"])} for row in rows]
 
 
+def draw_samples(
+    draw, *, unit_id: int | None = None, kind: str = "", checked: str = ""
+) -> QuerySet[SpotCheckSample]:
+    """A draw's samples by unit and kind, optionally one unit's, one kind's, checked ("yes")
+    or not yet ("no"); unknown filter values are ignored."""
+    samples = draw.samples.select_related("case", "unit").order_by("unit__code", "kind", "case_id")
+    if unit_id is not None:
+        samples = samples.filter(unit_id=unit_id)
+    if kind in KIND_LABELS:
+        samples = samples.filter(kind=kind)
+    if checked in ("yes", "no"):
+        samples = samples.filter(checked_at__isnull=checked == "no")
+    return samples
+
+
 def agency_sheet(*, start: date, end: date) -> list[dict[str, Any]]:
     """Per agency: cases assigned in the period, decided on time, and spot-check results on its visits."""
     assigned = {

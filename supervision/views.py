@@ -381,13 +381,7 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
     unit_id = _int_or_none(request.GET.get("unit"))
     kind = request.GET.get("kind", "")
     checked = request.GET.get("checked", "")
-    samples = draw.samples.select_related("case", "unit").order_by("unit__code", "kind", "case_id")
-    if unit_id is not None:
-        samples = samples.filter(unit_id=unit_id)
-    if kind in Kind.values:
-        samples = samples.filter(kind=kind)
-    if checked in ("yes", "no"):
-        samples = samples.filter(checked_at__isnull=checked == "no")
+    samples = selectors.draw_samples(draw, unit_id=unit_id, kind=kind, checked=checked)
     page, querystring = page_of(request, samples, SAMPLES_PER_PAGE)
     return render(
         request,
