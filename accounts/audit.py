@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from axes.signals import user_locked_out
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -13,12 +15,47 @@ from .models import AuditLog
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    # X-Forwarded-For is set by our own proxy in production; the first hop is the client.
+    """The client's address: REMOTE_ADDR, or X-Forwarded-For when the peer is a trusted proxy.
+
+    Walk X-Forwarded-For from the right: each trusted proxy appended the address it saw,
+    so the first address that is not a trusted proxy is the client. A client that writes
+    the header itself cannot move its address past our own proxy's entry.
+    """
     if request is None:
         return None
+    peer = request.META.get("REMOTE_ADDR") or None
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    candidate = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return candidate or None
+    if not forwarded or not _is_trusted_proxy(peer):
+        return peer
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _valid_ip(hop):
+            return peer
+        if not _is_trusted_proxy(hop):
+            return hop
+    return hops[0] if hops else peer
+
+
+def _trusted_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [
+        ipaddress.ip_network(entry, strict=False)
+        for entry in getattr(settings, "TRUSTED_PROXIES", [])
+    ]
+
+
+def _is_trusted_proxy(address: str | None) -> bool:
+    if not address or not _valid_ip(address):
+        return False
+    ip = ipaddress.ip_address(address)
+    return any(ip in network for network in _trusted_networks())
+
+
+def _valid_ip(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
 
 
 def record(

@@ -167,6 +167,8 @@ class AssessmentSerializer(serializers.Serializer):
 
 
 class FileSerializer(serializers.ModelSerializer):
+    file_url = serializers.SerializerMethodField()
+
     class Meta:
         model = CaseFile
         fields = [
@@ -178,7 +180,12 @@ class FileSerializer(serializers.ModelSerializer):
             "size",
             "sha256",
             "uploaded_at",
+            "file_url",
         ]
+
+    def get_file_url(self, case_file: CaseFile) -> str:
+        # The one download door (dengkou_aid/files.py) checks the case and audits the read.
+        return f"/files/material/{case_file.pk}/"
 
 
 class CaseDetailSerializer(CaseListSerializer):

@@ -109,7 +109,7 @@ def _files(case: Case) -> list[ArchiveItem]:
                 title=f.requirement.name if f.requirement_id else f.get_category_display(),
                 when=f.uploaded_at,
                 detail=f.original_name,
-                url=f.file.url if f.file else "",
+                url=f"/files/material/{f.pk}/" if f.file else "",
                 note=note,
                 pdf=_file_pdf(f),
             )
@@ -231,7 +231,7 @@ def _documents(case: Case) -> list[ArchiveItem]:
             ArchiveItem(
                 title=f"{d.get_doc_type_display()} {d.number}",
                 when=d.generated_at,
-                url=f"/documents/{d.pk}/file/",
+                url=f"/files/document/{d.pk}/",
                 note=note,
                 pdf=_document_pdf(d),
             )

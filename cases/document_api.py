@@ -44,7 +44,7 @@ class DocumentSerializer(serializers.ModelSerializer):
         )
 
     def get_file_url(self, document: Document) -> str:
-        return f"/documents/{document.pk}/file/"
+        return f"/files/document/{document.pk}/"
 
 
 class IssueInput(serializers.Serializer):

@@ -15,7 +15,6 @@ urlpatterns = [
     ),
     path("cases/<int:case_id>/destroy/", views.destroy, name="destroy"),
     path("<int:pk>/", views.document_detail, name="document"),
-    path("<int:pk>/file/", views.document_file, name="document_file"),
     path("ledgers/", views.ledger_page, name="ledgers"),
     path("handovers/", views.handover_list, name="handovers"),
     path("handovers/new/", views.handover_new, name="handover_new"),

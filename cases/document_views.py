@@ -23,7 +23,7 @@ from accounts.models import UNIT_ROLES, AuditLog, Role, Unit, User
 from dengkou_aid.errors import DomainError
 
 from . import archive, guides, handover, ledgers
-from .documents import issue_document, read_document, refusal_reason
+from .documents import issue_document, refusal_reason
 from .models import (
     ArchiveDestruction,
     Case,
@@ -174,13 +174,6 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
             f"文书{document.number}已出具，不可修改或删除；如有错误请重新出具新文号的文书。",
         )
     return render(request, "archive/document_detail.html", {"document": document})
-
-
-@login_required
-def document_file(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _staff(request)
-    document = _document_for(request, user, pk)
-    return _pdf_response(read_document(document), f"{document.number}.pdf")
 
 
 # --- Ledgers -----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from dengkou_aid.errors import Conflict, DomainError
 from dengkou_aid.lib.idnumber import mask_id_number
 from dengkou_aid.lib.masking import mask_name
 from dengkou_aid.lib.pdf import render_pdf
+from dengkou_aid.lib.stored_names import stored_name
 
 from .calendar import first_payable_month
 from .events import locked_case, record_event, valid_signatures
@@ -242,9 +243,8 @@ def _store(case, doc_type, today, seq, number, context, actor, replaces, reason)
         reason=reason,
         context=context,
     )
-    document.file.save(
-        f"{case.unit.code}-{today.year}-{doc_type}-{seq:04d}.pdf", ContentFile(pdf), save=False
-    )
+    # Server-chosen and unguessable; the download is named after the document number.
+    document.file.save(stored_name("pdf"), ContentFile(pdf), save=False)
     document.save()
     return document
 

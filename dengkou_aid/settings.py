@@ -7,6 +7,7 @@ on the hardened mode, which refuses to start without its secrets.
 """
 
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 
 import environ
@@ -164,6 +165,18 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 AUDIT_RETENTION_DAYS = 180
 
+# X-Forwarded-For is believed only from these peers (IPs or CIDRs, comma-separated): the
+# audit log, axes and the public pages' rate limit all read the address through
+# accounts.audit.client_ip. Empty: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES 中的地址无效：{_proxy}") from None
+AXES_CLIENT_IP_CALLABLE = "accounts.audit.client_ip"
+RATELIMIT_IP_META_KEY = "accounts.audit.client_ip"
+
 LANGUAGE_CODE = "zh-hans"
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
@@ -182,8 +195,13 @@ STORAGES = {
         )
     },
 }
+# MEDIA_ROOT is never routed: every stored file goes out through the permission-checked
+# door (dengkou_aid/files.py). With MEDIA_ACCEL_REDIRECT_PREFIX set (production behind
+# nginx), the door answers with X-Accel-Redirect to that internal location instead of
+# streaming the bytes itself.
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MEDIA_ACCEL_REDIRECT_PREFIX = env.str("MEDIA_ACCEL_REDIRECT_PREFIX", default="")
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

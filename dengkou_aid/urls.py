@@ -1,6 +1,5 @@
 """URL map: pages per app, the API under /api/, public pages under /public/."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -8,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from accounts.api import MeView, ObtainTokenView, RevokeTokenView
 
+from . import files
 from .home import home
 
 admin.site.site_header = "磴口县社会救助审核确认系统 · 管理后台"
@@ -16,6 +16,12 @@ admin.site.site_title = "磴口县社会救助"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="home", permanent=False)),
     path("home/", home, name="home"),
+    # Every stored file goes out through one permission-checked door; MEDIA_ROOT is never
+    # routed. The older paths below stay for links already sent in notifications.
+    path("files/<str:kind>/<int:pk>/", files.download, name="file"),
+    path("documents/<int:pk>/file/", files.download, {"kind": "document"}),
+    path("disbursement/exports/<int:pk>/download/", files.download, {"kind": "export"}),
+    path("supervision/bulletins/<int:pk>/pdf/", files.download, {"kind": "bulletin"}),
     path("accounts/", include("accounts.urls")),
     path("cases/", include("cases.urls")),
     path("imports/", include("disbursement.import_urls")),
@@ -43,8 +49,3 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
 ]
-
-if settings.DEBUG:
-    from django.views.static import serve
-
-    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]

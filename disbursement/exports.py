@@ -25,6 +25,7 @@ from accounts.models import AuditLog, User
 from dengkou_aid.errors import DomainError
 from dengkou_aid.lib.pdf import render_pdf
 from dengkou_aid.lib.spreadsheets import Sheet, write_xlsx
+from dengkou_aid.lib.stored_names import stored_name
 
 from .models import (
     AccountKind,
@@ -388,11 +389,19 @@ def _finish(job: ExportJob, name: str, content: File) -> str:
 
 
 def _filename(job: ExportJob, ext: str) -> str:
+    # Server-chosen and unguessable: a county export holds whole account numbers.
+    return stored_name(ext)
+
+
+def download_name(job: ExportJob) -> str:
+    """The readable name a finished export is saved under (the stored name is a token)."""
+    ext = job.file.name.rsplit(".", 1)[-1] if job.file else "xlsx"
     if job.roster is not None:
-        return f"roster-{job.roster.unit.code}-{job.roster.month:%Y%m}-{job.roster.pk}.{ext}"
+        roster = job.roster
+        return f"{roster.unit.name}-{roster.month:%Y年%m月}-{roster.get_kind_display()}清册.{ext}"
     if job.year:
-        return f"fund-plan-{job.year}.{ext}"
-    return f"county-{job.month:%Y%m}.{ext}"
+        return f"{job.year}年度资金需求计划.{ext}"
+    return f"全县-{job.month:%Y年%m月}-发放汇总.{ext}"
 
 
 __all__ = ["CareTier", "RosterState"]

@@ -15,7 +15,6 @@ urlpatterns = [
     path("cases/<int:case_id>/account/", views.entitlement_create, name="entitlement_create"),
     path("exports/", views.export_start, name="export_start"),
     path("exports/<int:job_id>/", views.export_status, name="export_status"),
-    path("exports/<int:job_id>/download/", views.export_download, name="export_download"),
     path("county/<str:month>/", views.county_month, name="county_month"),
     path("county/<str:month>/fund-request/", views.county_fund_request, name="county_fund_request"),
     path("county/<str:month>/fund-release/", views.county_fund_release, name="county_fund_release"),

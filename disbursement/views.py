@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -228,16 +228,6 @@ def export_status(request: HttpRequest, job_id: int) -> HttpResponse:
             }
         )
     return render(request, "disbursement/export_status.html", {"job": job})
-
-
-@login_required
-def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = selectors.export_for_user(request.user, job_id, request=request)
-    if job.state != ExportJob.State.DONE or not job.file:
-        raise Http404("文件尚未生成。")
-    return FileResponse(
-        job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1]
-    )
 
 
 # --- County ------------------------------------------------------------------------------

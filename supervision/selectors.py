@@ -31,6 +31,7 @@ from cases.models import (
 from . import summary
 from .models import (
     AssessmentWeights,
+    Bulletin,
     CheckItem,
     DashboardSnapshot,
     Finding,
@@ -728,6 +729,17 @@ def supervisor_home(user) -> dict[str, Any]:
 
 def is_supervisor(user) -> bool:
     return user.is_county_staff and user.has_role(Role.COUNTY_SUPERVISOR)
+
+
+def bulletins_visible_to(user) -> QuerySet[Bulletin]:
+    """Bulletins a user may read: all for supervisors and county staff, else their unit's."""
+    if is_supervisor(user) or user.is_county_staff:
+        return Bulletin.objects.all()
+    if user.unit_id and user.has_role(
+        Role.HANDLER, Role.FIRST_RESPONSIBLE, Role.DIRECT_RESPONSIBLE
+    ):
+        return Bulletin.objects.filter(unit_id=user.unit_id)
+    return Bulletin.objects.none()
 
 
 def findings_visible_to(user) -> QuerySet[Finding]:

@@ -21,6 +21,7 @@ from cases.events import locked_case, record_event, require_transition, save_tra
 from cases.models import Case, SignatureStep
 from dengkou_aid.errors import Conflict, DomainError, NotAllowed
 from dengkou_aid.lib.pdf import render_pdf
+from dengkou_aid.lib.stored_names import stored_name
 from dengkou_aid.lib.uploads import UploadRejected, check_upload
 
 from . import checks, sampling
@@ -491,7 +492,7 @@ def issue_bulletins(*, period_start: date, period_end: date, actor: User) -> lis
                     b.unit_id,
                     key=f"bulletin:{b.pk}",
                     title=b.title,
-                    url=f"/supervision/bulletins/{b.pk}/pdf/",
+                    url=f"/files/bulletin/{b.pk}/",
                 )
             )
     return bulletins
@@ -508,7 +509,6 @@ def _store_bulletin(
     template: str,
 ) -> Bulletin:
     pdf = render_pdf(template, {"title": title, "header": "磴口县民政局 工作通报", **context})
-    name = f"bulletin-{start:%Y%m%d}-{end:%Y%m%d}-{unit.code if unit else 'county'}.pdf"
     bulletin = Bulletin(
         period_start=start,
         period_end=end,
@@ -518,7 +518,7 @@ def _store_bulletin(
         sha256=hashlib.sha256(pdf).hexdigest(),
         figures=_plain(context),
     )
-    bulletin.file.save(name, ContentFile(pdf), save=False)
+    bulletin.file.save(stored_name("pdf"), ContentFile(pdf), save=False)
     bulletin.save()
     return bulletin
 

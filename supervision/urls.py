@@ -22,7 +22,6 @@ urlpatterns = [
     path("spot-checks/<int:pk>/", views.draw_detail, name="draw"),
     path("spot-checks/samples/<int:pk>/", views.sample_check, name="sample"),
     path("bulletins/", views.bulletin_list, name="bulletins"),
-    path("bulletins/<int:pk>/pdf/", views.bulletin_pdf, name="bulletin_pdf"),
     path("complaints/", views.complaint_list, name="complaints"),
     path("complaints/new/", views.complaint_new, name="complaint_new"),
     path("complaints/<int:pk>/", views.complaint_detail, name="complaint"),

@@ -11,7 +11,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +30,6 @@ from dengkou_aid.lib.spreadsheets import Sheet, write_xlsx
 from . import selectors, services
 from .models import (
     AssessmentWeights,
-    Bulletin,
     CheckItem,
     Complaint,
     Finding,
@@ -38,7 +37,7 @@ from .models import (
     SpotCheckDraw,
     SpotCheckSample,
 )
-from .selectors import findings_visible_to, is_supervisor
+from .selectors import bulletins_visible_to, findings_visible_to, is_supervisor
 
 SAMPLES_PER_PAGE = 100
 
@@ -443,14 +442,6 @@ def sample_check(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Bulletins --------------------------------------------------------------------------------------
 
 
-def bulletins_visible_to(user: User):
-    if is_supervisor(user) or user.is_county_staff:
-        return Bulletin.objects.all()
-    if user.unit_id and user.has_role(Role.HANDLER, *LEADER_ROLES):
-        return Bulletin.objects.filter(unit_id=user.unit_id)
-    return Bulletin.objects.none()
-
-
 @login_required
 def bulletin_list(request: HttpRequest) -> HttpResponse:
     supervisor = is_supervisor(request.user)
@@ -475,16 +466,6 @@ def bulletin_list(request: HttpRequest) -> HttpResponse:
             "start": start,
             "end": end,
         },
-    )
-
-
-@login_required
-def bulletin_pdf(request: HttpRequest, pk: int) -> FileResponse:
-    bulletin = bulletins_visible_to(request.user).filter(pk=pk).first()
-    if bulletin is None:
-        raise not_found(request, request.user, "bulletin", pk)
-    return FileResponse(
-        bulletin.file.open("rb"), content_type="application/pdf", filename=f"工作通报-{pk}.pdf"
     )
 
 
