@@ -5,5 +5,5 @@ WORKDIR /app
 COPY pyproject.toml ./
 COPY . .
 RUN pip install --no-cache-dir .
-RUN useradd -r -u 1000 app && mkdir -p /data/media && chown app /data/media
+RUN useradd -r -u 1000 app && mkdir -p /data/media /app/staticfiles && chown app /data/media /app/staticfiles
 USER app

@@ -102,3 +102,36 @@ def test_the_export_page_polls_and_downloads(
     assert b"".join(download.streaming_content)[:2] == b"PK"
     other = login(people.handler2, c=__import__("django.test", fromlist=["Client"]).Client())
     assert other.get(response["Location"] + "download/").status_code == 404
+
+
+def test_a_county_export_is_stored_under_a_random_name_and_saved_under_a_chinese_one(
+    people, login, submitted_roster, django_capture_on_commit_callbacks
+):
+    from urllib.parse import unquote
+
+    client = login(people.finance)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/disbursement/exports/", {"kind": "county_xlsx", "month": "2026-12"})
+    job = ExportJob.objects.get(requested_by=people.finance)
+    stored = job.file.name.rsplit("/", 1)[-1]
+    assert "county" not in stored and "202612" not in stored
+    assert len(stored.removesuffix(".xlsx")) >= 22  # 128 bits of token
+    download = client.get(f"/files/export/{job.pk}/")
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert unquote(download["Content-Disposition"]).endswith("全县-2026年12月-发放汇总.xlsx")
+
+
+def test_downloading_a_full_account_export_is_audited_each_time(
+    people, login, submitted_roster, django_capture_on_commit_callbacks
+):
+    client = login(people.finance)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/disbursement/exports/", {"kind": "county_xlsx", "month": "2026-12"})
+    job = ExportJob.objects.get(requested_by=people.finance)
+    reads = AuditLog.objects.filter(action=AuditLog.Action.SENSITIVE_READ, user=people.finance)
+    generated = reads.count()
+    for _ in range(3):
+        assert client.get(f"/disbursement/exports/{job.pk}/download/").status_code == 200
+    downloads = reads.filter(detail__startswith="下载文件")
+    assert reads.count() - generated == 3 == downloads.count()
+    assert {row.object_id for row in downloads} == {str(job.pk)}
