@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from accounts.access import not_found
 from accounts.audit import record
@@ -117,7 +117,7 @@ KINDS: dict[str, Callable[[HttpRequest, User, int], StoredFile]] = {
 
 
 @login_required
-@require_GET
+@require_safe
 def download(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """Send one stored file to a signed-in user whose door lets them see its record."""
     resolve = KINDS.get(kind)
