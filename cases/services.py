@@ -124,18 +124,18 @@ def case_url(case: Case) -> str:
 
 def _store_file(case: Case, *, upload, category: str, actor: User, requirement=None) -> CaseFile:
     try:
-        mime, size, digest = check_upload(upload)
+        checked = check_upload(upload)
     except UploadRejected as exc:
         raise DomainError(str(exc), field="file") from None
     return CaseFile.objects.create(
         case=case,
         category=category,
         requirement=requirement,
-        file=upload,
-        original_name=(getattr(upload, "name", "") or "upload")[:200],
-        mime=mime,
-        size=size,
-        sha256=digest,
+        file=checked.content,
+        original_name=checked.original_name,
+        mime=checked.mime,
+        size=checked.size,
+        sha256=checked.sha256,
         uploaded_by=actor,
     )
 

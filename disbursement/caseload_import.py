@@ -64,7 +64,7 @@ from dengkou_aid.lib.crypto import encrypt, keyed_hash
 from dengkou_aid.lib.idnumber import InvalidIdNumber, validate_id_number
 from dengkou_aid.lib.masking import mask_account
 from dengkou_aid.lib.spreadsheets import Sheet, TableError, overflow_reason, read_table, write_xlsx
-from dengkou_aid.lib.uploads import format_size
+from dengkou_aid.lib.uploads import format_size, random_name
 
 from .models import (
     AccountKind,
@@ -1743,9 +1743,11 @@ def store_upload(
         unit=scope,
         uploaded_by=actor,
     )
-    batch.file.save(
-        f"{digest.hexdigest()[:16]}{os.path.splitext(name)[1][:10]}", File(file), save=False
-    )
+    # A server-chosen, unguessable name; the extension follows the content (an .xlsx is a zip).
+    file.seek(0)
+    extension = "xlsx" if file.read(4) == b"PK\x03\x04" else "csv"
+    file.seek(0)
+    batch.file.save(random_name(extension), File(file), save=False)
     batch.save()
     return batch
 
