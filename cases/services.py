@@ -320,7 +320,7 @@ def file_application(
     applicant = _save_members(household, parsed, numbers)
     unit = village.unit
     case = Case.objects.create(
-        number=next_case_number(unit.code, _today().year),
+        number=next_case_number(unit, _today().year),
         unit=unit,
         village=village,
         household=household,
