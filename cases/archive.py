@@ -23,6 +23,7 @@ from dengkou_aid.lib.uploads import UploadRejected, check_upload
 from .documents import read_document
 from .events import locked_case, record_event, valid_signatures
 from .models import (
+    DECIDED_STATES,
     ArchiveDestruction,
     Case,
     CaseFile,
@@ -435,23 +436,29 @@ def correct_file(*, case: Case, original: CaseFile, upload, reason: str, actor: 
     if not reason.strip():
         raise DomainError("更正须填写理由。", field="correction_reason")
     try:
-        mime, size, digest = check_upload(upload)
+        checked = check_upload(upload)
     except UploadRejected as error:
         raise DomainError(str(error), field="file") from None
     with locked_case(case.pk) as locked:
         if original.case_id != locked.pk:
             raise DomainError("该附件不属于本案件。", field="file")
+        if locked.state in DECIDED_STATES:
+            # The decision rests on these materials: they stay as they were (谁签字谁负责).
+            raise Conflict(
+                f"案件已{locked.get_state_display()}，审核确认所依据的材料不能再更正或替换。",
+                field="file",
+            )
         if original.superseded_by.exists():
             raise Conflict("该附件已有更正版本，请更正最新版本。", field="file")
         corrected = CaseFile.objects.create(
             case=locked,
             category=original.category,
             requirement=original.requirement,
-            file=upload,
-            original_name=getattr(upload, "name", "")[:200],
-            mime=mime,
-            size=size,
-            sha256=digest,
+            file=checked.content,
+            original_name=checked.original_name,
+            mime=checked.mime,
+            size=checked.size,
+            sha256=checked.sha256,
             supersedes=original,
             correction_reason=reason,
             uploaded_by=actor,

@@ -171,10 +171,14 @@ def _sign_off(case: Case, users: dict[str, User], outcome: str, reason: str = ""
 
 
 def _demo_pdf():
-    from django.core.files.uploadedfile import SimpleUploadedFile
+    import io
 
-    return SimpleUploadedFile(
-        "demo.pdf",
-        b"%PDF-1.4\n% demo\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
-        content_type="application/pdf",
-    )
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from pypdf import PdfWriter
+
+    # A real one-page PDF: uploads must open with pypdf.
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return SimpleUploadedFile("demo.pdf", buffer.getvalue(), content_type="application/pdf")

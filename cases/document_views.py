@@ -25,6 +25,7 @@ from dengkou_aid.errors import DomainError
 from . import archive, guides, handover, ledgers
 from .documents import issue_document, refusal_reason
 from .models import (
+    DECIDED_STATES,
     ArchiveDestruction,
     Case,
     CaseFile,
@@ -71,12 +72,16 @@ def refuse_protected(request: HttpRequest, obj, message: str) -> HttpResponse:
 def archive_page(request: HttpRequest, case_id: int) -> HttpResponse:
     user = _staff(request)
     case = case_for_user(user, case_id, request=request)
+    return render(request, "archive/case_archive.html", _archive_context(case))
+
+
+def _archive_context(case) -> dict:
     checklist = archive.completeness(case)
     doc_types = [
         {"value": value, "label": label, "refusal": refusal_reason(case, value)}
         for value, label in DocType.choices
     ]
-    context = {
+    return {
         "case": case,
         "sections": archive.archive_sections(case),
         "checklist": checklist,
@@ -86,8 +91,8 @@ def archive_page(request: HttpRequest, case_id: int) -> HttpResponse:
         "files": case.files.select_related("requirement").filter(superseded_by__isnull=True),
         "expires_on": archive.expires_on(case),
         "destruction": ArchiveDestruction.objects.filter(case=case).first(),
+        "can_correct": case.state not in DECIDED_STATES,
     }
-    return render(request, "archive/case_archive.html", context)
 
 
 @login_required
@@ -144,9 +149,11 @@ def correct_file(request: HttpRequest, case_id: int, file_id: int) -> HttpRespon
             actor=user,
         )
     except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, "已新增更正版本，原文件保留在档案中。")
+        # The archive page again, the reason next to this file's form, the reason typed kept.
+        context = _archive_context(case)
+        context.update(error=error, error_file=original.pk, posted=request.POST)
+        return render(request, "archive/case_archive.html", context, status=error.status)
+    messages.success(request, "已新增更正版本，原文件保留在档案中。")
     return redirect("documents:archive", case_id=case.pk)
 
 

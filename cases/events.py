@@ -15,10 +15,10 @@ from django.db.models import Max
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from accounts.models import User
+from accounts.models import Unit, User
 from dengkou_aid.errors import Conflict
 
-from .models import Case, CaseEvent, Signature, SignatureVoid, State
+from .models import Case, CaseEvent, CaseNumberCounter, Signature, SignatureVoid, State
 
 
 @contextmanager
@@ -132,23 +132,34 @@ def void_signatures(case: Case, *, steps: tuple[str, ...], reason: str) -> int:
     return voided
 
 
-def next_case_number(unit_code: str, year: int) -> str:
+def next_case_number(unit: Unit, year: int) -> str:
     """Per-unit, per-year case number; called inside the creating transaction."""
-    prefix = f"{unit_code}-{year}-"
-    last = (
-        Case.objects.select_for_update()
-        .filter(number__startswith=prefix)
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
+    counter = locked_case_counter(unit, year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return case_number(unit, year, counter.last)
+
+
+def locked_case_counter(unit: Unit, year: int) -> CaseNumberCounter:
+    """The unit's counter row for the year, locked until the transaction ends.
+
+    Two filings in one unit may take a number at the same moment: the second waits here.
+    """
+    CaseNumberCounter.objects.bulk_create(
+        [CaseNumberCounter(unit=unit, year=year)], ignore_conflicts=True
     )
-    seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{seq:05d}"
+    return CaseNumberCounter.objects.select_for_update().get(unit=unit, year=year)
+
+
+def case_number(unit: Unit, year: int, seq: int) -> str:
+    return f"{unit.code}-{year}-{seq:05d}"
 
 
 __all__ = [
     "State",
+    "case_number",
     "locked_case",
+    "locked_case_counter",
     "next_case_number",
     "record_event",
     "require_transition",

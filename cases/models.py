@@ -949,6 +949,21 @@ class DocType(models.TextChoices):
     ADJUSTMENT_NOTICE = "adjustment_notice", "调整(停发)告知书"
 
 
+class CaseNumberCounter(models.Model):
+    """The last case number issued per unit and year; locked while a number is taken."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "案件编号序列"
+        verbose_name_plural = "案件编号序列"
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "year"], name="unique_case_number_counter")
+        ]
+
+
 class DocumentSequence(models.Model):
     """The last number issued per unit, document type and year; locked while a number is taken."""
 

@@ -5,9 +5,10 @@ publicity list of households in payment. Only what publicity may show; no search
 from __future__ import annotations
 
 import functools
+import re
 
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
@@ -22,6 +23,9 @@ from .guides import guides_for
 from .models import LIVE_PAYMENT_STATES, Case, Kind
 
 PUBLIC_MAX_AGE = 300  # seconds; proxies and browsers may cache the public pages
+UNIT_CODE = re.compile(r"[0-9A-Za-z]{1,12}")
+ID_VALUE = re.compile(r"[0-9]{1,10}")
+MAX_ID = 2**63 - 1
 
 
 def _public(view):
@@ -39,12 +43,25 @@ def _public(view):
             )
             response["Retry-After"] = "60"
             return response
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except MalformedParameter as error:
+            return _bad_request(str(error))
 
     return require_GET(ratelimit(key="ip", rate="60/m", block=False)(unless_limited))
 
 
+class MalformedParameter(Exception):
+    """A public page's parameter that is not of the shape it must have: answered 400."""
+
+
+def _bad_request(message: str) -> HttpResponse:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
 def _unit(code: str) -> Unit:
+    if not UNIT_CODE.fullmatch(code):
+        raise MalformedParameter("单位代码格式不正确。")
     unit = Unit.objects.approval_units().filter(code=code, is_active=True).first()
     if unit is None:
         raise Http404("未找到该单位。")
@@ -97,8 +114,8 @@ def publicity(request: HttpRequest, code: str) -> HttpResponse:
     unit = _unit(code)
     villages = unit.villages.filter(is_active=True)
     village = None
-    if request.GET.get("village"):
-        village = villages.filter(pk=_int(request.GET["village"])).first()
+    if "village" in request.GET and request.GET["village"] != "":
+        village = villages.filter(pk=_id(request.GET["village"])).first()
         if village is None:
             raise Http404("未找到该嘎查村/社区。")
     context = {
@@ -110,5 +127,8 @@ def publicity(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "public/publicity.html", context)
 
 
-def _int(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+def _id(value: str) -> int:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not ID_VALUE.fullmatch(value) or int(value) > MAX_ID:
+        raise MalformedParameter("嘎查村/社区参数格式不正确，应为数字编号。")
+    return int(value)

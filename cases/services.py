@@ -17,7 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from accounts.models import Role, Unit, UnitKind, User, Village
+from accounts import audit
+from accounts.models import AuditLog, Role, Unit, UnitKind, User, Village
 from accounts.notify import notify, staff_with_role
 from dengkou_aid.errors import Conflict, DomainError, NotAllowed
 from dengkou_aid.lib.crypto import keyed_hash
@@ -124,18 +125,18 @@ def case_url(case: Case) -> str:
 
 def _store_file(case: Case, *, upload, category: str, actor: User, requirement=None) -> CaseFile:
     try:
-        mime, size, digest = check_upload(upload)
+        checked = check_upload(upload)
     except UploadRejected as exc:
         raise DomainError(str(exc), field="file") from None
     return CaseFile.objects.create(
         case=case,
         category=category,
         requirement=requirement,
-        file=upload,
-        original_name=(getattr(upload, "name", "") or "upload")[:200],
-        mime=mime,
-        size=size,
-        sha256=digest,
+        file=checked.content,
+        original_name=checked.original_name,
+        mime=checked.mime,
+        size=checked.size,
+        sha256=checked.sha256,
         uploaded_by=actor,
     )
 
@@ -234,7 +235,7 @@ def _household_for(numbers: list[str], *, village: Village, area: str, address: 
         person = existing.get(keyed_hash(number))
         if person is not None and (household is None or person.household_id != household.pk):
             raise Conflict(
-                f"身份证号{number[:4]}**********{number[-4:]}已登记在其他家庭，同一人只能属于一个家庭。",
+                f"身份证号{_masked_id(number)}已登记在其他家庭，同一人只能属于一个家庭。",
                 field=f"members[{i}].id_number",
             )
     if household is None:
@@ -285,7 +286,6 @@ def _save_members(household: Household, members: list[MemberInput], numbers: lis
     return applicant
 
 
-@transaction.atomic
 def file_application(
     *,
     actor: User,
@@ -314,40 +314,79 @@ def file_application(
         )
     parsed = [_member(m) for m in members]
     numbers = _validate_members(parsed)
-    household = _household_for(numbers, village=village, area=area, address=address)
-    if household.cases.filter(kind=kind, state__in=OPEN_STATES).exists():
-        raise Conflict("该家庭已有同类别的在办申请，不能重复申请。", field="kind")
-    applicant = _save_members(household, parsed, numbers)
     unit = village.unit
-    case = Case.objects.create(
-        number=next_case_number(unit.code, _today().year),
-        unit=unit,
-        village=village,
-        household=household,
-        applicant=applicant,
-        kind=kind,
-        area=area,
-        filed_by=actor,
-        handler=None if entrusted else actor,
-        entrusted=entrusted,
-        entrusted_reason=entrusted_reason if entrusted else "",
-    )
-    record_event(
-        case,
-        action="file",
-        label="委托申请" if entrusted else "提出申请",
-        actor=actor,
-        role=role,
-        note=entrusted_reason if entrusted else "",
-        data={"members": len(parsed)},
-    )
-    _notify_after_commit(
-        staff_with_role(Role.HANDLER, unit_id=unit.pk),
-        key=f"case:{case.pk}:filed",
-        title=f"新的{case.get_kind_display()}申请待受理：{case.number}",
-        url=case_url(case),
-    )
+    # Outside the transaction below: the audit row of a refused hit must stay.
+    _refuse_registered_elsewhere(numbers, unit=unit, actor=actor)
+    with transaction.atomic():
+        household = _household_for(numbers, village=village, area=area, address=address)
+        if household.cases.filter(kind=kind, state__in=OPEN_STATES).exists():
+            raise Conflict("该家庭已有同类别的在办申请，不能重复申请。", field="kind")
+        applicant = _save_members(household, parsed, numbers)
+        case = Case.objects.create(
+            number=next_case_number(unit, _today().year),
+            unit=unit,
+            village=village,
+            household=household,
+            applicant=applicant,
+            kind=kind,
+            area=area,
+            filed_by=actor,
+            handler=None if entrusted else actor,
+            entrusted=entrusted,
+            entrusted_reason=entrusted_reason if entrusted else "",
+        )
+        record_event(
+            case,
+            action="file",
+            label="委托申请" if entrusted else "提出申请",
+            actor=actor,
+            role=role,
+            note=entrusted_reason if entrusted else "",
+            data={"members": len(parsed)},
+        )
+        _notify_after_commit(
+            staff_with_role(Role.HANDLER, unit_id=unit.pk),
+            key=f"case:{case.pk}:filed",
+            title=f"新的{case.get_kind_display()}申请待受理：{case.number}",
+            url=case_url(case),
+        )
     return case
+
+
+def _refuse_registered_elsewhere(numbers: list[str], *, unit: Unit, actor: User) -> None:
+    """Refuse an ID number on another unit's books without naming that unit; audit each hit.
+
+    The clerk learns only that the person is known elsewhere in the county; which unit, and
+    who asked, is for the audit log.
+    """
+    hashes = [keyed_hash(n) for n in numbers]
+    elsewhere = {
+        hashed: (pk, code)
+        for hashed, pk, code in Person.objects.filter(id_hash__in=hashes)
+        .exclude(household__unit=unit)
+        .values_list("id_hash", "pk", "household__unit__code")
+    }
+    hits = [i for i, hashed in enumerate(hashes) if hashed in elsewhere]
+    for i in hits:
+        pk, code = elsewhere[hashes[i]]
+        audit.record(
+            AuditLog.Action.ACCESS_DENIED,
+            user=actor,
+            obj=Person(pk=pk),
+            detail=f"跨单位查重命中：{_masked_id(numbers[i])}已登记在单位{code}，"
+            f"{unit.code}申请录入被拒绝",
+        )
+    if hits:
+        first = hits[0]
+        raise Conflict(
+            f"身份证号{_masked_id(numbers[first])}在本县其他单位已有在办或在保记录，"
+            "不能在本单位重复申请，请与县民政局核实。",
+            field=f"members[{first}].id_number",
+        )
+
+
+def _masked_id(number: str) -> str:
+    return f"{number[:4]}**********{number[-4:]}"
 
 
 # --- acceptance ---------------------------------------------------------------------------

@@ -124,10 +124,11 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "cases/detail.html", _case_context(request, pk))
 
 
-def _refused(request: HttpRequest, pk: int, error: DomainError) -> HttpResponse:
+def _refused(request: HttpRequest, pk: int, error: DomainError, form: str = "") -> HttpResponse:
+    """The case page again, the reason next to the field of the form sent, what was typed kept."""
     messages.error(request, error.message)
     context = _case_context(request, pk)
-    context.update(error=error)
+    context.update(error=error, posted_form=form, posted=request.POST)
     return render(request, "cases/detail.html", context, status=error.status)
 
 
@@ -174,7 +175,7 @@ def take_step(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             data[FILE_ARGUMENTS[name]] = request.FILES.getlist("files")
         service(actor=request.user, case=case, **data)
     except DomainError as error:
-        return _refused(request, pk, error)
+        return _refused(request, pk, error, form=name)
     messages.success(request, f"已办理：{selectors.STEP_BY_NAME[name].label}")
     return redirect("cases:detail", pk=pk)
 
@@ -189,7 +190,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
         )
         services.upload_material(actor=request.user, case=case, **data)
     except DomainError as error:
-        return _refused(request, pk, error)
+        return _refused(request, pk, error, form="upload")
     messages.success(request, "材料已上传。")
     return redirect("cases:detail", pk=pk)
 

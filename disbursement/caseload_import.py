@@ -40,12 +40,13 @@ from django.utils import timezone
 from accounts.models import Role, Unit, User, Village
 from cases.archive import ArchiveItem, register_section
 from cases.calendar import first_payable_month
-from cases.events import locked_case, next_case_number, record_event
+from cases.events import case_number, locked_case, locked_case_counter, record_event
 from cases.models import (
     Area,
     CareTier,
     Case,
     CaseEvent,
+    CaseNumberCounter,
     CountyRules,
     Household,
     Kind,
@@ -64,7 +65,7 @@ from dengkou_aid.lib.crypto import encrypt, keyed_hash
 from dengkou_aid.lib.idnumber import InvalidIdNumber, validate_id_number
 from dengkou_aid.lib.masking import mask_account
 from dengkou_aid.lib.spreadsheets import Sheet, TableError, overflow_reason, read_table, write_xlsx
-from dengkou_aid.lib.uploads import format_size
+from dengkou_aid.lib.uploads import format_size, random_name
 
 from .models import (
     AccountKind,
@@ -967,6 +968,7 @@ def import_caseload(
                 for done in writer.run(open_table(source), scope=scope, only=only):
                     if progress:
                         progress(start + (1 - start) * min(done / total, 1.0))
+        writer.save_counters()
     counts = check.counts()
     counts.update(writer.counts)
     return ImportResult(counts=counts, errors=check.errors, error_total=check.error_total)
@@ -984,7 +986,7 @@ class Writer:
         self.provenance = provenance
         self.rules = CountyRules.in_force(today)
         self.units = {u.pk: u for u in Unit.objects.all()}
-        self.numbers: dict[int, Iterator[str]] = {}
+        self.counters: dict[int, CaseNumberCounter] = {}
         self.counts = dict.fromkeys(
             ("created", "updated", "unchanged", "adjusted", "joined", "left"), 0
         )
@@ -1101,12 +1103,20 @@ class Writer:
         )
 
     def _next_number(self, unit_id: int) -> str:
-        if unit_id not in self.numbers:
-            unit = self.units[unit_id]
-            first = next_case_number(unit.code, self.today.year)
-            prefix, start = first.rsplit("-", 1)
-            self.numbers[unit_id] = (f"{prefix}-{n:05d}" for n in _count_from(int(start)))
-        return next(self.numbers[unit_id])
+        # The counter row stays locked until the import commits, so nobody else takes a
+        # number from it meanwhile; it is written back once, in save_counters().
+        counter = self.counters.get(unit_id)
+        if counter is None:
+            counter = self.counters[unit_id] = locked_case_counter(
+                self.units[unit_id], self.today.year
+            )
+        counter.last += 1
+        return case_number(self.units[unit_id], self.today.year, counter.last)
+
+    def save_counters(self) -> None:
+        """Write back the last case number taken in each unit."""
+        for counter in self.counters.values():
+            counter.save(update_fields=["last"])
 
     def _event(self, case: Case, tally: Tally, members: list[Member]) -> CaseEvent:
         review = self._review_dates(tally)
@@ -1375,13 +1385,6 @@ def _role_of(user: User) -> str:
         if user.has_role(role):
             return Role(role).label
     return ""
-
-
-def _count_from(start: int) -> Iterator[int]:
-    n = start
-    while True:
-        yield n
-        n += 1
 
 
 # --- PostgreSQL: the stage of new households ---------------------------------------------------
@@ -1743,9 +1746,11 @@ def store_upload(
         unit=scope,
         uploaded_by=actor,
     )
-    batch.file.save(
-        f"{digest.hexdigest()[:16]}{os.path.splitext(name)[1][:10]}", File(file), save=False
-    )
+    # A server-chosen, unguessable name; the extension follows the content (an .xlsx is a zip).
+    file.seek(0)
+    extension = "xlsx" if file.read(4) == b"PK\x03\x04" else "csv"
+    file.seek(0)
+    batch.file.save(random_name(extension), File(file), save=False)
     batch.save()
     return batch
 

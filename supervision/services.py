@@ -210,7 +210,7 @@ def record_spot_check(
     checked = []
     for photo in photos:
         try:
-            checked.append((photo, *check_upload(photo, allowed=("jpg", "png"))))
+            checked.append(check_upload(photo, allowed=("jpg", "png")))
         except UploadRejected as error:
             raise DomainError(str(error), field="photos") from None
     with transaction.atomic():
@@ -222,9 +222,14 @@ def record_spot_check(
         sample.checked_by = actor
         sample.checked_at = timezone.now()
         sample.save(update_fields=["results", "checked_by", "checked_at"])
-        for photo, mime, size, digest in checked:
+        for photo in checked:
             SpotCheckPhoto.objects.create(
-                sample=sample, file=photo, mime=mime, size=size, sha256=digest, uploaded_by=actor
+                sample=sample,
+                file=photo.content,
+                mime=photo.mime,
+                size=photo.size,
+                sha256=photo.sha256,
+                uploaded_by=actor,
             )
         _spot_check_finding(sample)
     return sample

@@ -11,13 +11,10 @@ from django.utils import timezone
 from cases.models import Case, MaterialRequirement
 
 from ..factories import unique_id_number
+from ..files import pdf_bytes, png_bytes
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG_BYTES = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
-    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
-    b"\x00\x00IEND\xaeB`\x82"
-)
+PDF_BYTES = pdf_bytes()
+PNG_BYTES = png_bytes(size=(1, 1))
 
 
 def load_materials() -> None:

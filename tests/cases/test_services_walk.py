@@ -13,6 +13,7 @@ from cases.models import Case, Kind, Outcome, SignatureStep, State
 from dengkou_aid.errors import Conflict, DomainError, NotAllowed
 
 from ..factories import unique_id_number
+from ..files import pdf_bytes
 
 
 @pytest.fixture
@@ -195,7 +196,7 @@ def case_requirements(case):
     )
 
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF_BYTES = pdf_bytes()
 
 
 def pdf(name="scan.pdf"):

@@ -1,28 +1,46 @@
 import hashlib
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from dengkou_aid.lib.uploads import UploadRejected, check_upload, format_size
+from tests.files import jpeg_bytes, pdf_bytes, png_bytes
 
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
-JPG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01" + b"\x00" * 64
+PDF = pdf_bytes()
+PNG = png_bytes()
+JPG = jpeg_bytes()
 
 
 @pytest.mark.parametrize(
-    ("content", "mime"), [(PDF, "application/pdf"), (PNG, "image/png"), (JPG, "image/jpeg")]
+    ("content", "mime", "extension"),
+    [(PDF, "application/pdf", "pdf"), (PNG, "image/png", "png"), (JPG, "image/jpeg", "jpg")],
 )
-def test_it_accepts_pdf_png_and_jpg_by_content(content, mime):
-    upload = SimpleUploadedFile("扫描件.bin", content, content_type="application/octet-stream")
-    assert check_upload(upload) == (mime, len(content), hashlib.sha256(content).hexdigest())
+def test_it_accepts_pdf_png_and_jpg_by_content(content, mime, extension):
+    upload = SimpleUploadedFile("扫描件", content, content_type="application/octet-stream")
+    checked = check_upload(upload)
+    assert (checked.mime, checked.extension) == (mime, extension)
+    assert checked.sha256 == hashlib.sha256(checked.content.read()).hexdigest()
+    assert re.fullmatch(rf"[0-9a-f]{{32}}\.{extension}", checked.content.name)
 
 
-def test_it_rewinds_the_file_for_saving():
+def test_a_pdf_is_kept_byte_for_byte():
+    checked = check_upload(SimpleUploadedFile("a.pdf", PDF))
+    assert checked.content.read() == PDF
+    assert (checked.size, checked.sha256) == (len(PDF), hashlib.sha256(PDF).hexdigest())
+
+
+def test_it_rewinds_the_file():
     upload = SimpleUploadedFile("a.pdf", PDF)
     check_upload(upload)
     assert upload.read() == PDF
+
+
+def test_the_client_name_is_kept_for_display_only():
+    checked = check_upload(SimpleUploadedFile("../../申请书\x00.PDF", PDF))
+    assert checked.original_name == "申请书.PDF"
+    assert "申请书" not in checked.content.name
 
 
 def test_a_renamed_file_is_judged_by_its_content():
@@ -60,7 +78,7 @@ def test_the_limit_comes_from_the_argument_or_the_setting(settings):
     content = PNG + b"\x00" * (300 * 1024)
     with pytest.raises(UploadRejected, match="文件过大：超过200KB"):
         check_upload(io.BytesIO(content))
-    assert check_upload(io.BytesIO(content), max_bytes=1024 * 1024)[1] == len(content)
+    assert check_upload(io.BytesIO(content), max_bytes=1024 * 1024).size < len(content)
 
 
 def test_the_real_size_counts_when_the_declared_size_lies():
