@@ -31,9 +31,7 @@ def token_client(username: str, password: str = PASSWORD) -> tuple[APIClient, st
 
 
 def change_over_api(c: APIClient, old: str = PASSWORD, new: str = NEW_PASSWORD):
-    return c.post(
-        "/api/auth/password/", {"old_password": old, "new_password": new}, format="json"
-    )
+    return c.post("/api/auth/password/", {"old_password": old, "new_password": new}, format="json")
 
 
 def soon() -> datetime:

@@ -20,11 +20,13 @@ DEV_SECRETS = {
 }
 
 
-def start(env: dict[str, str], module: str = "dengkou_aid.wsgi") -> subprocess.CompletedProcess:
+def start(
+    env: dict[str, str], module: str = "dengkou_aid.wsgi", then: str = ""
+) -> subprocess.CompletedProcess:
     """Import the WSGI application (what starting the web server does) or just the settings."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FIELD_"))}
     return subprocess.run(
-        [sys.executable, "-c", f"import {module}"],
+        [sys.executable, "-c", f"import {module}; {then}"],
         cwd=ROOT,
         env={**clean, "DJANGO_SETTINGS_MODULE": "dengkou_aid.settings", **env},
         capture_output=True,
@@ -89,3 +91,13 @@ def test_thirty_two_characters_are_enough():
 def test_development_mode_still_runs_on_the_repositorys_keys():
     result = start({"DJANGO_ENV": "development"})
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize(("mode", "public"), [("production", "False"), ("development", "True")])
+def test_the_api_docs_need_sign_in_in_production_only(mode, public):
+    result = start(
+        {**PROD_KEYS, "DJANGO_ENV": mode},
+        "dengkou_aid.settings",
+        "print(dengkou_aid.settings.API_DOCS_PUBLIC)",
+    )
+    assert result.stdout.strip() == public, result.stderr[-2000:]
