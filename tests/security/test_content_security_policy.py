@@ -146,3 +146,29 @@ def test_api_docs_need_sign_in_when_not_public(path, client, people, login, sett
 def test_api_docs_are_open_when_public(path, client, db, settings):
     settings.API_DOCS_PUBLIC = True
     assert client.get(path).status_code == 200
+
+
+def page_templates():
+    """Every template a browser may receive: all but those printed to PDF (WeasyPrint)."""
+    from django.conf import settings
+
+    root = settings.BASE_DIR
+    folders = [root / "templates", *root.glob("*/templates")]
+    for path in sorted(p for folder in folders for p in folder.rglob("*.html")):
+        head = path.read_text(encoding="utf-8")[:200]
+        if "/pdf/" in str(path) or 'extends "pdf/' in head or 'extends "documents/_layout' in head:
+            continue
+        yield path
+
+
+def test_no_template_a_browser_receives_holds_inline_code():
+    found = {}
+    templates = list(page_templates())
+    assert len(templates) > 50
+    for path in templates:
+        text = path.read_text(encoding="utf-8")
+        problems = re.findall(r"<script(?![^>]*\b(?:src|type=\"application/json\"))[^>]*>", text)
+        problems += re.findall(r"<style\b|\sstyle=|\son[a-z]+=|javascript:", text)
+        if problems:
+            found[str(path)] = problems
+    assert found == {}
