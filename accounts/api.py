@@ -1,17 +1,17 @@
-"""API sign-in for tablets: expiring tokens, and the API's error answers."""
+"""API sign-in for tablets: expiring tokens, the password change, and the API's error answers."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, update_session_auth_hash
+from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django_otp import match_token
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -19,7 +19,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from dengkou_aid.errors import DomainError
 
 from .audit import record
-from .models import AuditLog
+from .authentication import PasswordChangeRequired
+from .models import ApiToken, AuditLog
+from .services import change_password
 
 
 class ObtainTokenSerializer(serializers.Serializer):
@@ -74,8 +76,8 @@ class ObtainTokenView(APIView):
                 {"detail": "动态口令缺失或错误。", "field": "otp_token"},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        Token.objects.filter(user=user).delete()
-        token = Token.objects.create(user=user)
+        ApiToken.objects.filter(user=user).delete()
+        token = ApiToken.objects.create(user=user)
         record(AuditLog.Action.TOKEN_ISSUED, request=django_request, user=user)
         return Response({"token": token.key, "expires_at": token.created + settings.API_TOKEN_TTL})
 
@@ -85,8 +87,54 @@ class RevokeTokenView(APIView):
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
-        Token.objects.filter(user=request.user).delete()
+        ApiToken.objects.filter(user=request.user).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ChangePasswordSerializer(serializers.Serializer):
+    old_password = serializers.CharField(label="原密码", style={"input_type": "password"})
+    new_password = serializers.CharField(label="新密码", style={"input_type": "password"})
+
+    def validate_old_password(self, value: str) -> str:
+        if not self.context["user"].check_password(value):
+            raise serializers.ValidationError("原密码不正确。")
+        return value
+
+    def validate_new_password(self, value: str) -> str:
+        try:
+            validate_password(value, self.context["user"])
+        except ValidationError as weak:
+            raise serializers.ValidationError(list(weak.messages)) from None
+        return value
+
+
+class ChangePasswordView(APIView):
+    """Change one's own password; every token of the user ends, so sign in again with it."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=ChangePasswordSerializer,
+        responses={200: inline_serializer("PasswordChanged", {"detail": serializers.CharField()})},
+    )
+    def post(self, request):
+        data = ChangePasswordSerializer(data=request.data, context={"user": request.user})
+        data.is_valid(raise_exception=True)
+        change_password(
+            user=request.user,
+            new_password=data.validated_data["new_password"],
+            request=request._request,
+        )
+        if request.auth is None:  # a browser session stays signed in, like the page
+            update_session_auth_hash(request._request, request.user)
+        return Response({"detail": "密码已修改，请使用新密码重新登录。"})
+
+
+class ApiDocsPermission(BasePermission):
+    """The schema and documentation pages: anyone locally, signed-in staff in production."""
+
+    def has_permission(self, request, view) -> bool:
+        return settings.API_DOCS_PUBLIC or bool(request.user and request.user.is_authenticated)
 
 
 def exception_handler(exc, context):
@@ -97,6 +145,11 @@ def exception_handler(exc, context):
     if isinstance(exc, ValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         return Response(detail, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, PasswordChangeRequired):
+        return Response(
+            {"detail": str(exc.detail), "code": exc.default_code},
+            status=status.HTTP_403_FORBIDDEN,
+        )
     if isinstance(exc, Http404 | exceptions.NotFound):
         return Response({"detail": "未找到该记录。"}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied | exceptions.PermissionDenied):

@@ -71,11 +71,4 @@ class SignInForm(forms.Form):
 
 
 class ChangePasswordForm(PasswordChangeForm):
-    """Django's password change, with the user's flags reset on save."""
-
-    def save(self, commit: bool = True) -> User:
-        user = super().save(commit=False)
-        user.must_change_password = False
-        if commit:
-            user.save(update_fields=["password", "password_changed_at", "must_change_password"])
-        return user
+    """Django's old-password check and password rules; accounts.services.change_password saves."""

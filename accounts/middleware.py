@@ -32,7 +32,7 @@ class SecurityPolicyMiddleware:
                 logout(request)
                 return redirect(reverse("accounts:login") + "?otp=required")
             change_url = reverse("accounts:password_change")
-            if (user.must_change_password or user.password_expired) and request.path != change_url:
+            if user.password_change_reason and request.path != change_url:
                 return redirect(change_url)
         return self.get_response(request)
 

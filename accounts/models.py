@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 
 class UnitKind(models.TextChoices):
@@ -217,6 +218,15 @@ class User(AbstractUser):
         age = timezone.now() - self.password_changed_at
         return age.days >= settings.PASSWORD_MAX_AGE_DAYS
 
+    @property
+    def password_change_reason(self) -> str:
+        """Why this user must change the password before doing anything else ("" if not)."""
+        if self.must_change_password:
+            return "首次登录须修改初始密码。"
+        if self.password_expired:
+            return f"密码已超过{settings.PASSWORD_MAX_AGE_DAYS}天未修改，请设置新密码。"
+        return ""
+
 
 class RoleGrant(models.Model):
     """One role held by one user."""
@@ -232,6 +242,17 @@ class RoleGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()}"
+
+
+class ApiToken(Token):
+    """A tablet's API token: ends API_TOKEN_TTL after sign-in, after API_TOKEN_IDLE_TIMEOUT
+    unused, and with any password change (see accounts.authentication)."""
+
+    last_used_at = models.DateTimeField("最近使用时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "接口令牌"
+        verbose_name_plural = "接口令牌"
 
 
 class AuditLogQuerySet(models.QuerySet):

@@ -8,8 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.http import HttpRequest
 
-from .models import Unit, Village, VillageChange, VillageKind
+from .audit import record
+from .models import ApiToken, AuditLog, Unit, User, Village, VillageChange, VillageKind
 
 URBAN_RURAL_CODES = {"111", "112", "121", "122", "123", "210", "220"}
 
@@ -157,3 +159,13 @@ def _merge(village: Village, row: VillageRow, source: str, report: ImportReport)
         new_value=target.name,
         source=source,
     )
+
+
+@transaction.atomic
+def change_password(*, user: User, new_password: str, request: HttpRequest | None = None) -> None:
+    """Set a new (already validated) password, clear the must-change flag, end every API token."""
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "password_changed_at", "must_change_password"])
+    ApiToken.objects.filter(user=user).delete()
+    record(AuditLog.Action.PASSWORD_CHANGED, request=request, user=user)

@@ -13,9 +13,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from .audit import record
 from .forms import ChangePasswordForm, SignInForm
-from .models import AuditLog
+from .services import change_password
 
 
 def lockout_response(
@@ -62,17 +61,17 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 def password_change(request: HttpRequest) -> HttpResponse:
     form = ChangePasswordForm(request.user, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        update_session_auth_hash(request, user)
-        record(AuditLog.Action.PASSWORD_CHANGED, request=request, user=user)
+        change_password(
+            user=request.user, new_password=form.cleaned_data["new_password1"], request=request
+        )
+        update_session_auth_hash(request, request.user)
         messages.success(request, "密码已修改。")
         return redirect("home")
-    reason = ""
-    if request.user.must_change_password:
-        reason = "首次登录须修改初始密码。"
-    elif request.user.password_expired:
-        reason = "密码已超过90天未修改，请设置新密码。"
-    return render(request, "accounts/password_change.html", {"form": form, "reason": reason})
+    return render(
+        request,
+        "accounts/password_change.html",
+        {"form": form, "reason": request.user.password_change_reason},
+    )
 
 
 @login_required

@@ -41,6 +41,38 @@ if PRODUCTION:
     if missing:
         raise ImproperlyConfigured("生产模式缺少必需的环境变量：" + "、".join(missing))
 
+# Values written in this repository (the development keys above, docker-compose.yml's
+# default database password): anyone who can read the code knows them.
+_REPOSITORY_SECRETS = frozenset({_DEV_SECRET, _DEV_FIELD_KEY, _DEV_HASH_KEY, "dengkou"})
+_MIN_SECRET_LENGTH = 32
+
+
+def _production_refusals() -> list[str]:
+    """Why the production environment is unsafe to start with, one reason per line."""
+    reasons = []
+    secret_key = env.str("DJANGO_SECRET_KEY")
+    hash_key = env.str("FIELD_HASH_KEY")
+    database_password = env.db("DATABASE_URL", default="sqlite://:memory:").get("PASSWORD", "")
+    if secret_key in _REPOSITORY_SECRETS:
+        reasons.append("DJANGO_SECRET_KEY 使用了代码仓库中公开的开发密钥")
+    if hash_key in _REPOSITORY_SECRETS:
+        reasons.append("FIELD_HASH_KEY 使用了代码仓库中公开的开发密钥")
+    if _REPOSITORY_SECRETS.intersection(env.list("FIELD_ENCRYPTION_KEYS")):
+        reasons.append("FIELD_ENCRYPTION_KEYS 含有代码仓库中公开的开发密钥")
+    if database_password in _REPOSITORY_SECRETS:
+        reasons.append("DATABASE_URL 的数据库密码是代码仓库中公开的默认密码")
+    if len(secret_key) < _MIN_SECRET_LENGTH:
+        reasons.append(f"DJANGO_SECRET_KEY 不足{_MIN_SECRET_LENGTH}个字符")
+    if len(hash_key) < _MIN_SECRET_LENGTH:
+        reasons.append(f"FIELD_HASH_KEY 不足{_MIN_SECRET_LENGTH}个字符")
+    if "*" in env.list("DJANGO_ALLOWED_HOSTS"):
+        reasons.append("DJANGO_ALLOWED_HOSTS 不得含有“*”，须列出本系统的域名")
+    return reasons
+
+
+if PRODUCTION and (refusals := _production_refusals()):
+    raise ImproperlyConfigured("生产模式拒绝启动：" + "；".join(refusals) + "。")
+
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET)
 DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION) and not PRODUCTION
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
@@ -60,7 +92,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -71,6 +102,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_celery_beat",
+    "csp",
     "accounts",
     "cases",
     "disbursement",
@@ -79,6 +111,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "accounts.middleware.IdleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -150,13 +183,19 @@ SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+# API tokens end 12 hours after sign-in, or after 30 idle minutes (last use is written at
+# most once a minute, see accounts.authentication), like a session.
 API_TOKEN_TTL = timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=12))
+API_TOKEN_IDLE_TIMEOUT = timedelta(minutes=env.int("API_TOKEN_IDLE_MINUTES", default=30))
 
 # Lock-out per account, not per address: a whole township office shares one IP.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
+# The 30 minutes run from the fifth failure: attempts during the lock are refused (and still
+# audited) without restarting it, so nobody can keep a leader locked out by retrying.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
@@ -238,10 +277,12 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# API tokens are accounts.ApiToken (DRF's token with a last-use time), so
+# rest_framework.authtoken is not installed.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ExpiringTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "accounts.authentication.PasswordCheckedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -250,11 +291,15 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "accounts.api.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
 }
+# The API schema and its documentation pages: open locally, signed-in only in production.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=not PRODUCTION)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "磴口县社会救助审核确认系统 API",
     "DESCRIPTION": "城乡低保、低保边缘家庭、特困供养审核确认的接口（平板端与系统对接）。",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["accounts.api.ApiDocsPermission"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -281,6 +326,21 @@ EMAIL_BACKEND = env.str(
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@dengkou-aid.local")
 
 OTP_TOTP_ISSUER = "磴口县社会救助"
+
+# Content-Security-Policy (django-csp 4): scripts and styles only from our own static files;
+# chart data travels in json_script blocks, which browsers never execute.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    }
+}
 
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 

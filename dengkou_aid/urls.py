@@ -1,17 +1,27 @@
 """URL map: pages per app, the API under /api/, public pages under /public/."""
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
-from accounts.api import MeView, ObtainTokenView, RevokeTokenView
+from accounts.api import ChangePasswordView, MeView, ObtainTokenView, RevokeTokenView
 
 from . import files
 from .home import home
 
 admin.site.site_header = "磴口县社会救助审核确认系统 · 管理后台"
 admin.site.site_title = "磴口县社会救助"
+
+# The API documentation pages load their scripts from files (the split Swagger view, a Redoc
+# template without inline script); only their widgets' inline styles are allowed, here alone.
+docs_csp = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["'self'", "blob:"]})
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="home", permanent=False)),
@@ -39,6 +49,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("api/auth/logout/", RevokeTokenView.as_view(), name="api-logout"),
+    path("api/auth/password/", ChangePasswordView.as_view(), name="api-password-change"),
     path("api/me/", MeView.as_view(), name="api-me"),
     path("api/disbursement/", include("disbursement.api_urls")),
     path("api/documents/", include("cases.document_api_urls")),
@@ -46,6 +57,14 @@ urlpatterns = [
     path("api/supervision/", include("supervision.api_urls")),
     path("api/reviews/", include("disbursement.review_api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path(
+        "api/docs/",
+        docs_csp(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
+    path(
+        "api/redoc/",
+        docs_csp(SpectacularRedocView.as_view(url_name="api-schema")),
+        name="api-redoc",
+    ),
 ]

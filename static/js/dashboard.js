@@ -10,7 +10,8 @@
     var category = { type: "category", data: spec.categories, axisLabel: { interval: 0, rotate: horizontal ? 0 : 30 } };
     var value = { type: "value" };
     return {
-      tooltip: { trigger: "axis" },
+      // Tooltips drawn on the canvas: HTML tooltips carry inline styles the CSP refuses.
+      tooltip: { trigger: "axis", renderMode: "richText" },
       legend: { top: 0 },
       grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
       xAxis: horizontal ? value : category,

@@ -8,14 +8,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 PROD_KEYS = {
     "DJANGO_ENV": "production",
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
     "DJANGO_ALLOWED_HOSTS": "aid.dengkou.example",
-    "FIELD_ENCRYPTION_KEYS": "ZGV2LW9ubHktZmllbGQta2V5LWRlbmdrb3UtYWlkLTA=",
-    "FIELD_HASH_KEY": secrets.token_hex(16),
+    "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "FIELD_HASH_KEY": secrets.token_hex(32),
 }
 
 
