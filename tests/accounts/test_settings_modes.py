@@ -86,7 +86,8 @@ def test_without_database_url_the_settings_use_the_embedded_servers_socket():
             sys.executable,
             "-c",
             "import django; django.setup(); from django.conf import settings; "
-            "d = settings.DATABASES['default']; print(d['ENGINE'], d['NAME'], d['HOST'])",
+            "d = settings.DATABASES['default']; "
+            "print(d['ENGINE'], d['NAME'], d['HOST'] or d['OPTIONS']['host'])",
         ],
         cwd=ROOT,
         env={**clean, "DJANGO_SETTINGS_MODULE": "dengkou_aid.settings"},
