@@ -1,30 +1,46 @@
 # Two commands for a fresh machine: `make run` and `make test`.
+# Without DATABASE_URL both start an embedded PostgreSQL in .pgdata/ (dengkou_aid/devdb.py):
+# `make run` keeps its data in .pgdata/run, `make test` uses a throw-away one. With
+# DATABASE_URL set (as in CI) that server is used instead.
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
+PYTEST_ARGS ?= -q
+DEVDB := $(BIN)/python -m dengkou_aid.devdb
+SUB := $(MAKE) --no-print-directory
 
-.PHONY: run test install lint migrate demo worker beat clean
+.PHONY: run test install lint migrate demo worker beat clean _migrate _seed _serve
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,demo]'
 
 migrate: install
+	$(DEVDB) run -- $(SUB) _migrate
+
+demo: install
+	$(DEVDB) run -- $(SUB) _migrate _seed
+
+run: install
+	$(DEVDB) run -- $(SUB) _migrate _seed _serve
+
+test: install
+	$(DEVDB) test -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The steps above, run with DATABASE_URL set.
+_migrate:
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_reference_data
 
-demo: migrate
+_seed:
 	$(BIN)/python manage.py seed_demo
 
-run: demo
+_serve:
 	$(BIN)/python manage.py runserver $(HOST)
-
-test: install
-	$(BIN)/python -m pytest -q
 
 lint: install
 	$(BIN)/ruff check .
@@ -37,4 +53,5 @@ beat: install
 	$(BIN)/celery -A dengkou_aid beat -l info
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles
+	-[ -x $(BIN)/python ] && $(DEVDB) stop
+	rm -rf $(VENV) .pgdata media staticfiles

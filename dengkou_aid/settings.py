@@ -1,9 +1,11 @@
 """Settings for dengkou-aid, read from the environment.
 
-With nothing set, the project runs locally on an embedded SQLite file with Celery
-tasks executed eagerly and DEBUG on. `DATABASE_URL` selects PostgreSQL, `REDIS_URL`
-selects Redis as the Celery broker and result store. `DJANGO_ENV=production` turns
-on the hardened mode, which refuses to start without its secrets.
+The database is always PostgreSQL, named by `DATABASE_URL`. Without it, the project uses
+the embedded PostgreSQL that `make run` starts in `.pgdata/run` (see dengkou_aid.devdb;
+`make test` points `DATABASE_URL` at a throw-away one), with Celery tasks executed eagerly
+and DEBUG on. `REDIS_URL` selects Redis as the Celery broker and result store.
+`DJANGO_ENV=production` turns on the hardened mode, which refuses to start without its
+secrets and its `DATABASE_URL`.
 """
 
 from datetime import timedelta
@@ -145,15 +147,18 @@ TEMPLATES = [
     },
 ]
 
+if PRODUCTION and not env.str("DATABASE_URL", default=""):
+    raise ImproperlyConfigured("生产模式缺少必需的环境变量：DATABASE_URL")
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    # The socket of the embedded server `make run` keeps in .pgdata/run (dengkou_aid.devdb).
+    "default": env.db(
+        "DATABASE_URL",
+        default=f"postgres://postgres@/dengkou_aid?host={BASE_DIR / '.pgdata' / 'run'}",
+    ),
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

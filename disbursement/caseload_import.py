@@ -7,13 +7,11 @@ and members, an imported case in payment with its "存量导入" event, the enti
 review schedule. A household seen before (same unit and 户编号) is updated only through
 recorded changes.
 
-How new households are written depends on the database. On PostgreSQL the check keeps the
-members of new households in a temporary table as it reads them, and a few INSERT … SELECT
-statements write every table from there: the file is read once and no model instance is
-built. Elsewhere (SQLite, the embedded default) the file is read a second time and written
-with bulk_create in batches. Both give the same rows. Households imported before and changed
-by the file are updated one by one through the recorded services on both (a second reading
-of the file, only when there are such households).
+New households are written set-based: the check keeps the members of new households in a
+temporary table as it reads them, and a few INSERT … SELECT statements write every table from
+there, so the file is read once and no model instance is built. Households imported before and
+changed by the file are updated one by one through the recorded services (a second reading of
+the file, only when there are such households).
 """
 
 from __future__ import annotations
@@ -167,8 +165,6 @@ LOOKUP_CHUNK = 1000
 WRITE_BATCH = 1000
 STAGE_BATCH = 2000
 ANALYZE_AFTER = 1000  # new households: enough to change the written tables' statistics
-# Write new households set-based on PostgreSQL; a test turns it off to compare both paths.
-SET_BASED = True
 IMPORTER_ROLES = (Role.ADMINISTRATOR, Role.COUNTY_SUPERVISOR)
 
 KIND_NAMES: dict[str, tuple[str, str | None]] = {
@@ -650,7 +646,7 @@ def check_caseload(
 ) -> Check:
     """Validate every row and every household without writing anything.
 
-    With a stage (the import on PostgreSQL), every member of a new household that passes its
+    With a stage (the import), every member of a new household that passes its
     row checks is also kept there for the write; a household found bad later is left out then.
     """
     today = today or timezone.localdate()
@@ -945,7 +941,7 @@ def import_caseload(
     """Import every household whose rows are all good, in one transaction; re-check first."""
     today = timezone.localdate()
     with transaction.atomic():
-        stage = Stage() if set_based() else None
+        stage = Stage()
         with open_source() as source:
             check = check_caseload(source, scope=scope, today=today, stage=stage)
         if progress:
@@ -956,16 +952,14 @@ def import_caseload(
             today=today,
             provenance={"file": file_name, "sha256": sha256, "batch": batch_id},
         )
-        only, start = None, 0.3
-        if stage is not None:
-            writer.create_staged(stage)
-            only, start = writer.changed_by_file, 0.8
-            if progress:
-                progress(start)
-        total = sum(1 for t in check.good() if only is None or only(t))
-        if total:  # on PostgreSQL: only when the file changes households imported before
+        writer.create_staged(stage)
+        start = 0.8
+        if progress:
+            progress(start)
+        total = sum(1 for t in check.good() if writer.changed_by_file(t))
+        if total:  # only when the file changes households imported before
             with open_source() as source:
-                for done in writer.run(open_table(source), scope=scope, only=only):
+                for done in writer.run(open_table(source), scope=scope):
                     if progress:
                         progress(start + (1 - start) * min(done / total, 1.0))
         writer.save_counters()
@@ -975,7 +969,8 @@ def import_caseload(
 
 
 class Writer:
-    """Groups the rows of each good household, then writes households in batches."""
+    """Writes the new good households from the stage, then updates, household by household,
+    those imported before that the file changes."""
 
     def __init__(
         self, *, check: Check, actor: User, today: date, provenance: dict[str, Any]
@@ -992,115 +987,30 @@ class Writer:
         )
 
     def run(
-        self,
-        rows: Iterator[tuple[int, dict[str, str]]],
-        *,
-        scope: Unit | None,
-        only: Callable[[Tally], bool] | None = None,
+        self, rows: Iterator[tuple[int, dict[str, str]]], *, scope: Unit | None
     ) -> Iterator[int]:
-        """Write the good households (those `only` accepts) as their rows come; yield the count."""
+        """Update the known households the file changes as their rows come; yield the count."""
         lookups = Lookups(scope=scope, today=self.today)
         open_households: dict[tuple[int, str], list[Member]] = {}
-        ready: list[tuple[Tally, list[Member]]] = []
         done = 0
         for line, values in rows:
             tally = self._tally_for(values, lookups)
-            if tally is None or (only is not None and not only(tally)):
+            if tally is None or not self.changed_by_file(tally):
                 continue
             member = parse_row(line, values, lookups)
             members = open_households.setdefault(member.key, [])
             members.append(member)
             if len(members) == tally.rows:
-                ready.append((tally, open_households.pop(member.key)))
-            if len(ready) >= WRITE_BATCH:
-                self._write(ready)
-                done += len(ready)
-                ready = []
-                yield done
-        self._write(ready)
-        yield done + len(ready)
+                self._update(tally, open_households.pop(member.key))
+                done += 1
+                if done % WRITE_BATCH == 0:
+                    yield done
+        yield done
 
     def _tally_for(self, values: dict[str, str], lookups: Lookups) -> Tally | None:
         unit = lookups.units.get(values["单位代码"])
         tally = self.check.tallies.get((unit.pk, values["户编号"])) if unit else None
         return tally if tally is not None and not tally.bad else None
-
-    def _write(self, ready: list[tuple[Tally, list[Member]]]) -> None:
-        new = [(t, m) for t, m in ready if t.existing_id is None]
-        if new:
-            self._create(new)
-        for tally, members in ready:
-            if tally.existing_id is not None:
-                self._update(tally, members)
-
-    # New households: set-based, a handful of INSERTs per batch.
-
-    def _create(self, batch: list[tuple[Tally, list[Member]]]) -> None:
-        households = Household.objects.bulk_create(
-            Household(
-                unit_id=t.unit_id, village_id=t.village_id, area=t.area, import_key=t.household_no
-            )
-            for t, _ in batch
-        )
-        people = Person.objects.bulk_create(
-            _person(member, household)
-            for household, (_, members) in zip(households, batch, strict=True)
-            for member in members
-        )
-        heads = {p.household_id: p for p in people if p.relation == Relation.HEAD}
-        cases = Case.objects.bulk_create(
-            self._case(tally, household, heads[household.pk])
-            for household, (tally, _) in zip(households, batch, strict=True)
-        )
-        CaseEvent.objects.bulk_create(
-            self._event(case, tally, members)
-            for case, (tally, members) in zip(cases, batch, strict=True)
-        )
-        paid = [
-            (case, tally, members)
-            for case, (tally, members) in zip(cases, batch, strict=True)
-            if tally.amount > 0
-        ]
-        entitlements = Entitlement.objects.bulk_create(
-            self._entitlement(case, tally, members) for case, tally, members in paid
-        )
-        EntitlementChange.objects.bulk_create(
-            EntitlementChange(
-                entitlement=entitlement,
-                effective_month=entitlement.start_month,
-                kind=ChangeKind.START,
-                old_amount=_ZERO,
-                new_amount=entitlement.monthly_amount,
-                reason=f"存量数据导入（{self.provenance['file']}）",
-                source=ChangeSource.IMPORT,
-                actor=self.actor,
-            )
-            for entitlement in entitlements
-        )
-        ReviewSchedule.objects.bulk_create(
-            self._schedule(entitlement, tally)
-            for entitlement, (_, tally, _m) in zip(entitlements, paid, strict=True)
-        )
-        self.counts["created"] += len(batch)
-
-    def _case(self, tally: Tally, household: Household, head: Person) -> Case:
-        # django-fsm lets the constructor set a protected state; later changes go by transition.
-        return Case(
-            number=self._next_number(tally.unit_id),
-            unit_id=tally.unit_id,
-            village_id=tally.village_id,
-            household=household,
-            applicant=head,
-            kind=tally.kind,
-            area=tally.area,
-            state=State.IN_PAYMENT,
-            imported=True,
-            outcome=Outcome.APPROVE,
-            care_tier=tally.care_tier,
-            monthly_amount=tally.amount,
-            filed_by=self.actor,
-            handler=self.actor if self.actor.has_role(Role.HANDLER) else None,
-        )
 
     def _next_number(self, unit_id: int) -> str:
         # The counter row stays locked until the import commits, so nobody else takes a
@@ -1118,79 +1028,17 @@ class Writer:
         for counter in self.counters.values():
             counter.save(update_fields=["last"])
 
-    def _event(self, case: Case, tally: Tally, members: list[Member]) -> CaseEvent:
-        review = self._review_dates(tally)
-        return CaseEvent(
-            case=case,
-            seq=1,
-            at=timezone.now(),
-            action=IMPORT_ACTION,
-            label=IMPORT_LABEL,
-            from_state="",
-            to_state=State.IN_PAYMENT,
-            actor=self.actor,
-            actor_role=_role_of(self.actor),
-            actor_unit_id=self.actor.unit_id,
-            note=f"由{self.actor.full_name or self.actor.username}从“{self.provenance['file']}”导入",
-            data={
-                **self.provenance,
-                "lines": [m.line for m in members],
-                "household_no": tally.household_no,
-                "amount": str(tally.amount),
-                "start_month": tally.start_month.isoformat(),
-                "last_review": review[0].isoformat(),
-                "next_review": review[1].isoformat(),
-                "imported_at": timezone.now().isoformat(),
-            },
-        )
-
-    def _entitlement(self, case: Case, tally: Tally, members: list[Member]) -> Entitlement:
-        holder = next(m for m in members if m.relation == Relation.HEAD)
-        payer = next(m for m in members if m.account)
-        kind = _account_kind(payer.bank)
-        number = payer.account  # cleaned and checked by parse_row
-        return Entitlement(
-            case=case,
-            household_id=case.household_id,
-            unit_id=case.unit_id,
-            village_id=case.village_id,
-            kind=case.kind,
-            area=case.area,
-            care_tier=case.care_tier,
-            category=category_for(case.kind, case.area, case.care_tier),
-            monthly_amount=tally.amount,
-            start_month=tally.start_month,
-            amount_since=tally.start_month,
-            account_kind=kind,
-            account_number=number,
-            account_hash=keyed_hash(number),
-            account_masked=mask_account(number),
-            bank_name=payer.bank or "未填写",
-            holder_name=holder.name,
-            created_by=self.actor,
-        )
-
-    def _schedule(self, entitlement: Entitlement, tally: Tally) -> ReviewSchedule:
-        last, upcoming = self._review_dates(tally)
-        return ReviewSchedule(
-            entitlement=entitlement,
-            household_id=entitlement.household_id,
-            rule=review_rule(tally),
-            last_review_on=last,
-            next_review_on=upcoming,
-        )
-
     def _review_dates(self, tally: Tally) -> tuple[date, date]:
         last = tally.last_review or tally.start_month
         return last, add_months_to_day(last, months_for(review_rule(tally), self.rules))
 
-    # New households on PostgreSQL: from the stage, one INSERT … SELECT per table.
+    # New households: from the stage, one INSERT … SELECT per table.
 
     def create_staged(self, stage: Stage) -> None:
         """Write every new good household from the stage; count the known ones left unchanged.
 
         Households are numbered, and their rows given ids, in the order their last row comes
-        in the file: the order the row-by-row path writes them in, so both give the same rows.
+        in the file.
         """
         new = sorted(
             (t for t in self.check.good() if t.existing_id is None), key=lambda t: t.last_line
@@ -1387,7 +1235,7 @@ def _role_of(user: User) -> str:
     return ""
 
 
-# --- PostgreSQL: the stage of new households ---------------------------------------------------
+# --- The stage of new households ----------------------------------------------------------------
 
 STAGED_MEMBERS = "caseload_import_member"
 STAGED_HOUSEHOLDS = "caseload_import_household"
@@ -1424,11 +1272,6 @@ HOUSEHOLD_COLUMNS_STAGED = (
     "rule",
     "number",
 )
-
-
-def set_based() -> bool:
-    """Whether new households are written set-based: on PostgreSQL (unless SET_BASED is off)."""
-    return SET_BASED and connection.vendor == "postgresql"
 
 
 class Stage:

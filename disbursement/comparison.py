@@ -6,9 +6,8 @@ payment; each match becomes a finding, with a review (or, for a death, a change 
 the handler to confirm) where warranted. Rows that match nobody and rows that cannot be read
 are kept with their line numbers. The file's SHA-256 makes a second import of the same file
 return the first run; the whole import is one transaction, so nothing is half-written.
-Memory stays flat: rows are streamed and parsed in Python; in PostgreSQL they are copied
-5,000 at a time into a temporary table and matched and written with a few set-based
-statements, elsewhere (SQLite) looked up and written 5,000 at a time.
+Memory stays flat: rows are streamed and parsed in Python, copied 5,000 at a time into a
+temporary table, and matched and written with a few set-based statements.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from datetime import date, datetime
 from typing import BinaryIO
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -128,17 +126,7 @@ def import_comparison(
 
 
 def _import_rows(run: ComparisonRun, rows: Iterator[tuple[int, dict[str, str]]]) -> None:
-    if connection.vendor == "postgresql":
-        _import_rows_in_sql(run, rows)
-    else:
-        batch: list[tuple[int, dict[str, str]]] = []
-        for numbered in rows:
-            batch.append(numbered)
-            if len(batch) == BATCH:
-                _import_batch(run, batch)
-                batch = []
-        if batch:
-            _import_batch(run, batch)
+    _import_rows_in_sql(run, rows)
     run.review_count = (
         Review.objects.filter(findings__run=run).values("household_id").distinct().count()
     )
@@ -153,42 +141,7 @@ def _import_rows(run: ComparisonRun, rows: Iterator[tuple[int, dict[str, str]]])
     )
 
 
-def _import_batch(run: ComparisonRun, batch: list[tuple[int, dict[str, str]]]) -> None:
-    issues: list[ComparisonIssue] = []
-    parsed: list[Row] = []
-    today = timezone.localdate()
-    for line, values in batch:
-        row_or_reason = parse_row(line, values, today=today)
-        if isinstance(row_or_reason, str):
-            issues.append(_malformed(run, line, row_or_reason, values))
-        else:
-            parsed.append(row_or_reason)
-    parsed = _drop_duplicates(run, parsed, issues)
-    members = _members_in_payment({row.id_hash for row in parsed})
-    matched = [row for row in parsed if row.id_hash in members]
-    for row in parsed:
-        if row.id_hash not in members:
-            issues.append(
-                ComparisonIssue(
-                    run=run,
-                    line=row.line,
-                    kind=ComparisonIssue.Kind.UNMATCHED,
-                    row_key=row.key,
-                    reason="未匹配到在保家庭成员",
-                    id_masked=row.id_masked,
-                    source_agency=row.agency[:100],
-                    finding_kind=row.kind,
-                )
-            )
-    _create_findings(run, matched, members)
-    ComparisonIssue.objects.bulk_create(issues, batch_size=BATCH)
-    run.row_count += len(batch)
-    run.matched_count += len(matched)
-    run.malformed_count += sum(1 for i in issues if i.kind == ComparisonIssue.Kind.MALFORMED)
-    run.unmatched_count += len(parsed) - len(matched)
-
-
-# --- PostgreSQL: the rows are copied into a temporary table and matched set-based ---------
+# --- The rows are copied into a temporary table and matched set-based ---------------------
 
 
 def _import_rows_in_sql(run: ComparisonRun, rows: Iterator[tuple[int, dict[str, str]]]) -> None:
@@ -450,166 +403,6 @@ def parse_date(text: str) -> date | None:
         return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         return None
-
-
-def _malformed(
-    run: ComparisonRun, line: int, reason: str, values: dict[str, str]
-) -> ComparisonIssue:
-    return ComparisonIssue(
-        run=run,
-        line=line,
-        kind=ComparisonIssue.Kind.MALFORMED,
-        reason=reason[:200],
-        id_masked=mask_id_number(values.get("身份证号", ""))[:30],
-        source_agency=values.get("数据来源部门", "")[:100],
-        finding_kind=values.get("比对类型", "")[:40],
-    )
-
-
-def _drop_duplicates(
-    run: ComparisonRun, parsed: list[Row], issues: list[ComparisonIssue]
-) -> list[Row]:
-    """Rows repeating an earlier row of the file are reported, not imported twice."""
-    keys = {row.key for row in parsed}
-    earlier = dict(
-        ComparisonFinding.objects.filter(run=run, row_key__in=keys).values_list("row_key", "line")
-    )
-    earlier.update(
-        ComparisonIssue.objects.filter(
-            run=run, kind=ComparisonIssue.Kind.UNMATCHED, row_key__in=keys
-        ).values_list("row_key", "line")
-    )
-    kept = []
-    for row in parsed:
-        first = earlier.get(row.key)
-        if first is not None:
-            issues.append(
-                _malformed(
-                    run,
-                    row.line,
-                    f"与第{first}行重复",
-                    {"数据来源部门": row.agency, "比对类型": row.kind},
-                )
-            )
-            issues[-1].id_masked = row.id_masked
-            continue
-        earlier[row.key] = row.line
-        kept.append(row)
-    return kept
-
-
-def _members_in_payment(hashes: set[str]) -> dict[str, tuple[int, int, int]]:
-    """{id_hash: (person, household, unit)} for members of households in payment."""
-    if not hashes:
-        return {}
-    paid = Exists(reviews.entitlements_in_payment().filter(household_id=OuterRef("household_id")))
-    rows = (
-        Person.objects.filter(id_hash__in=hashes, left_on__isnull=True)
-        .filter(paid)
-        .values_list("id_hash", "pk", "household_id", "household__unit_id")
-    )
-    return {id_hash: (pk, household, unit) for id_hash, pk, household, unit in rows}
-
-
-def _create_findings(run: ComparisonRun, matched: list[Row], members: dict) -> None:
-    households = {members[row.id_hash][1] for row in matched if row.kind in REVIEW_KINDS}
-    review_of = _reviews_for(households, run.imported_by)
-    deaths = [row for row in matched if row.kind == FindingKind.DEATH]
-    report_of = _death_reports(deaths, members, run)
-    ComparisonFinding.objects.bulk_create(
-        [
-            ComparisonFinding(
-                run=run,
-                line=row.line,
-                row_key=row.key,
-                person_id=members[row.id_hash][0],
-                household_id=members[row.id_hash][1],
-                unit_id=members[row.id_hash][2],
-                source_agency=row.agency[:100],
-                kind=row.kind,
-                value=row.value,
-                found_on=row.found_on,
-                review_id=review_of.get(members[row.id_hash][1]),
-                change_report_id=report_of.get(row.line),
-            )
-            for row in matched
-        ],
-        batch_size=BATCH,
-    )
-
-
-def _reviews_for(households: set[int], actor: User) -> dict[int, int]:
-    """{household: open review}, opening a review (with a new check) where none is under way."""
-    if not households:
-        return {}
-    open_reviews = dict(
-        Review.objects.filter(
-            household_id__in=households, state__in=OPEN_REVIEW_STATES
-        ).values_list("household_id", "pk")
-    )
-    needed = households - set(open_reviews)
-    today = timezone.localdate()
-    reviews.hold_review_opening_lock()
-    entitlements = {}
-    for row in (
-        reviews.entitlements_in_payment(today)
-        .filter(household_id__in=needed)
-        .order_by("household_id", "-start_month")
-        .values("pk", "household_id", "case_id", "unit_id", "village_id")
-    ):
-        entitlements.setdefault(row["household_id"], row)
-    Review.objects.bulk_create(
-        [
-            Review(
-                entitlement_id=row["pk"],
-                case_id=row["case_id"],
-                household_id=household,
-                unit_id=row["unit_id"],
-                village_id=row["village_id"],
-                trigger=ReviewTrigger.COMPARISON,
-                opened_on=today,
-                due_on=today,
-                verification_required=True,
-            )
-            for household, row in entitlements.items()
-        ],
-        ignore_conflicts=True,
-        batch_size=BATCH,
-    )
-    open_reviews.update(
-        Review.objects.filter(household_id__in=needed, state__in=OPEN_REVIEW_STATES).values_list(
-            "household_id", "pk"
-        )
-    )
-    return open_reviews
-
-
-def _death_reports(deaths: list[Row], members: dict, run: ComparisonRun) -> dict[int, int]:
-    """A death found by another agency becomes a change report for the handler to confirm."""
-    if not deaths:
-        return {}
-    households = {
-        pk: (unit, village)
-        for pk, unit, village in Entitlement.objects.filter(
-            household_id__in={members[row.id_hash][1] for row in deaths}
-        ).values_list("household_id", "unit_id", "village_id")
-    }
-    reports = ChangeReport.objects.bulk_create(
-        [
-            ChangeReport(
-                household_id=members[row.id_hash][1],
-                member_id=members[row.id_hash][0],
-                unit_id=households[members[row.id_hash][1]][0],
-                village_id=households[members[row.id_hash][1]][1],
-                kind=ChangeReportKind.DEATH,
-                details=f"核查比对（{run.file_name}第{row.line}行）：{row.agency}报告死亡 {row.value}".strip(),
-                occurred_on=row.found_on,
-                reported_by=run.imported_by,
-            )
-            for row in deaths
-        ]
-    )
-    return {row.line: report.pk for row, report in zip(deaths, reports, strict=True)}
 
 
 def _tell_units(run_id: int) -> None:

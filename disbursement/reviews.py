@@ -13,7 +13,6 @@ through `disbursement.services`; rosters already made keep what they froze.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -21,17 +20,10 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.db.models import (
-    BooleanField,
     Count,
-    Exists,
-    F,
-    OuterRef,
     Q,
     QuerySet,
-    Value,
-    When,
 )
-from django.db.models import Case as DbCase
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -68,7 +60,6 @@ from .models import (
     ReviewTrigger,
 )
 
-BATCH = 5000
 ZERO = Decimal("0.00")
 
 
@@ -85,18 +76,6 @@ def add_months_to_day(day: date, months: int) -> date:
         except ValueError:
             continue
     raise AssertionError("unreachable")
-
-
-def volatile_member_exists() -> Exists:
-    """A member still in the household, able to work, with irregular income."""
-    return Exists(
-        Person.objects.filter(
-            household_id=OuterRef("household_id"),
-            left_on__isnull=True,
-            work_ability=WorkAbility.ABLE,
-            income_irregular=True,
-        )
-    )
 
 
 def review_rule_for(household_or_entitlement: Household | Entitlement) -> str:
@@ -173,36 +152,11 @@ def open_review_for(household_id: int) -> Review | None:
 def ensure_schedules(*, today: date | None = None) -> int:
     """Give every entitlement in payment without a schedule one, from its decision date."""
     today = today or timezone.localdate()
-    rules = CountyRules.in_force(today)
-    if connection.vendor == "postgresql":
-        return _ensure_schedules_in_sql(today, rules)
-    missing = (
-        entitlements_in_payment(today)
-        .filter(review_schedule__isnull=True)
-        .annotate(volatile=volatile_member_exists())
-        .values_list("pk", "household_id", "kind", "start_month", "case__decided_on", "volatile")
-    )
-    created = 0
-    for chunk in _chunks(missing.iterator(chunk_size=BATCH)):
-        rows = []
-        for pk, household_id, kind, start_month, decided_on, volatile in chunk:
-            rule = ReviewRule.VOLATILE if volatile and kind != Kind.TEKUN else ReviewRule.STABLE
-            last = decided_on or start_month
-            rows.append(
-                ReviewSchedule(
-                    entitlement_id=pk,
-                    household_id=household_id,
-                    rule=rule,
-                    last_review_on=last,
-                    next_review_on=add_months_to_day(last, months_for(rule, rules)),
-                )
-            )
-        created += len(ReviewSchedule.objects.bulk_create(rows, ignore_conflicts=True))
-    return created
+    return _ensure_schedules_in_sql(today, CountyRules.in_force(today))
 
 
 def _ensure_schedules_in_sql(today: date, rules: CountyRules) -> int:
-    """The same in one statement: PostgreSQL's `date + interval 'N months'` keeps the day or
+    """In one statement: PostgreSQL's `date + interval 'N months'` keeps the day or
     falls back to the month's last day, as `add_months_to_day` does. The existing schedules
     are read once, before the insert (see `_open_due_reviews_in_sql`)."""
     own_transaction = not connection.in_atomic_block
@@ -260,10 +214,7 @@ def open_due_reviews(*, today: date | None = None) -> int:
     """Open the scheduled reviews due by `today`; running it again opens nothing new."""
     today = today or timezone.localdate()
     ensure_schedules(today=today)
-    if connection.vendor == "postgresql":
-        opened = _open_due_reviews_in_sql(today)
-    else:
-        opened = _insert_reviews(_due_reviews_source(today))
+    opened = _open_due_reviews_in_sql(today)
     if opened:
         _notify_units_of_due_reviews(today)
     return opened
@@ -312,49 +263,6 @@ def _open_due_reviews_in_sql(today: date) -> int:
         return cursor.rowcount
 
 
-def _due_reviews_source(today: date) -> QuerySet:
-    """The SELECT producing one review row per schedule due by `today` (household in payment,
-    no review under way), in REVIEW_COLUMNS order."""
-    open_reviews = Review.objects.filter(
-        household_id=OuterRef("household_id"), state__in=OPEN_REVIEW_STATES
-    )
-    now = timezone.now()
-    return (
-        ReviewSchedule.objects.filter(next_review_on__lte=today)
-        .filter(
-            Q(entitlement__end_month__isnull=True)
-            | Q(entitlement__end_month__gte=services.month_start(today))
-        )
-        .exclude(Exists(open_reviews))
-        .values(
-            c_entitlement=F("entitlement_id"),
-            c_case=F("entitlement__case_id"),
-            c_household=F("household_id"),
-            c_unit=F("entitlement__unit_id"),
-            c_village=F("entitlement__village_id"),
-            c_trigger=Value(ReviewTrigger.SCHEDULE),
-            c_opened=Value(today),
-            c_due=F("next_review_on"),
-            c_state=Value(ReviewState.OPEN),
-            c_version=Value(0),
-            c_verification=DbCase(
-                When(rule=ReviewRule.VOLATILE, then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
-            c_investigators=Value("[]"),
-            c_findings=Value(""),
-            c_working=Value("{}"),
-            c_outcome=Value(""),
-            c_reason=Value(""),
-            c_income_above=Value(False),
-            c_closed_reason=Value(""),
-            c_created=Value(now),
-            c_updated=Value(now),
-        )
-    )
-
-
 REVIEW_COLUMNS = (
     "entitlement_id",
     "case_id",
@@ -379,40 +287,15 @@ REVIEW_COLUMNS = (
 )
 
 
-def _insert_reviews(source: QuerySet) -> int:
-    """INSERT ... SELECT ... ON CONFLICT DO NOTHING: one statement, and the unique indexes
-    (one open review per household, one scheduled review per due date) make a rerun or a
-    concurrent run open nothing twice."""
-    select_sql, params = source.query.sql_with_params()
-    columns = ", ".join(connection.ops.quote_name(c) for c in REVIEW_COLUMNS)
-    sql = f"INSERT INTO {Review._meta.db_table} ({columns}) {select_sql} ON CONFLICT DO NOTHING"
-    with transaction.atomic(), connection.cursor() as cursor:
-        hold_review_opening_lock()
-        cursor.execute(sql, params)
-        return cursor.rowcount
-
-
 REVIEW_OPENING_LOCK = 7_007_001
 
 
 def hold_review_opening_lock() -> None:
     """Serialize bulk review opening (monthly task, comparison import) until the transaction
     ends: two bulk inserts of reviews for overlapping households in different orders would
-    otherwise deadlock on the one-open-review-per-household index. SQLite writes one at a time."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REVIEW_OPENING_LOCK])
-
-
-def _chunks(rows: Iterator, size: int = BATCH) -> Iterator[list]:
-    chunk: list = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    otherwise deadlock on the one-open-review-per-household index."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REVIEW_OPENING_LOCK])
 
 
 def _notify_units_of_due_reviews(today: date) -> None:

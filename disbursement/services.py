@@ -468,11 +468,10 @@ def _insert_lines(source: QuerySet) -> int:
     columns = ", ".join(connection.ops.quote_name(c) for c in LINE_COLUMNS)
     sql = f"INSERT INTO {table} ({columns}) {select_sql} ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Compiling a per-unit statement costs more than running it (seconds of JIT).
-            cursor.execute("SET LOCAL jit = off")
-            # A roster can always be generated again, so its commit need not wait for the disk.
-            cursor.execute("SET LOCAL synchronous_commit = off")
+        # Compiling a per-unit statement costs more than running it (seconds of JIT).
+        cursor.execute("SET LOCAL jit = off")
+        # A roster can always be generated again, so its commit need not wait for the disk.
+        cursor.execute("SET LOCAL synchronous_commit = off")
         cursor.execute(sql, params)
         return cursor.rowcount
 

@@ -96,9 +96,6 @@ def _chart(kind: str, categories: list, series: dict[str, list], *, stack: bool 
 @contextmanager
 def no_jit() -> Iterator[None]:
     """PostgreSQL's JIT spends a few hundred ms compiling each large aggregate for no gain."""
-    if connection.vendor != "postgresql":
-        yield
-        return
     with connection.cursor() as cursor:
         cursor.execute("SET jit = off")
     try:

@@ -152,22 +152,13 @@ def _insert_samples(
     drawn: dict[tuple[int, str], list[int]],
     groups: dict[tuple[int, str], list[int]],
 ) -> None:
-    """The drawn cases as sample rows: on PostgreSQL one INSERT from arrays (a month's tens of
-    thousands of rows in well under a second, where building model objects takes seconds)."""
+    """The drawn cases as sample rows: one INSERT from arrays (a month's tens of thousands of
+    rows in well under a second, where building model objects takes seconds)."""
     rows = [
         (case_id, unit_id, kind, len(groups[(unit_id, kind)]))
         for (unit_id, kind), ids in drawn.items()
         for case_id in ids
     ]
-    if connection.vendor != "postgresql":
-        SpotCheckSample.objects.bulk_create(
-            [
-                SpotCheckSample(draw=draw, case_id=c, unit_id=u, kind=k, stratum_size=n)
-                for c, u, k, n in rows
-            ],
-            batch_size=5000,
-        )
-        return
     columns = [list(column) for column in zip(*rows, strict=True)] if rows else [[], [], [], []]
     with connection.cursor() as cursor:
         cursor.execute(

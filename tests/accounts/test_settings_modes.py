@@ -48,20 +48,60 @@ def test_production_refuses_to_start_without_its_secrets(missing):
     assert "生产模式缺少必需的环境变量" in result.stderr
 
 
-def test_production_refuses_demo_data():
-    result = manage("seed_demo", env={**PROD_KEYS, "DATABASE_URL": "sqlite:///:memory:"})
+def test_production_refuses_to_start_without_its_database():
+    clean = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**clean, **PROD_KEYS},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
+    assert "生产模式缺少必需的环境变量：DATABASE_URL" in result.stderr
 
 
-def test_embedded_default_is_sqlite_eager_celery_and_shanghai(settings):
+def test_production_refuses_demo_data():
+    # A database nobody listens on: the refusal comes before any connection.
+    nowhere = "postgres://postgres@/dengkou_aid?host=/nonexistent"
+    result = manage("seed_demo", env={**PROD_KEYS, "DATABASE_URL": nowhere})
+    assert result.returncode != 0
+    assert "生产模式下不允许生成演示数据" in result.stderr
+
+
+def test_the_database_is_postgresql_with_eager_celery_and_shanghai_time(settings):
     from django.conf import settings as live
 
     assert live.TIME_ZONE == "Asia/Shanghai"
     assert live.LANGUAGE_CODE == "zh-hans"
-    if not os.environ.get("DATABASE_URL"):
-        assert live.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    assert live.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     if not os.environ.get("REDIS_URL"):
         assert live.CELERY_TASK_ALWAYS_EAGER is True
+
+
+def test_without_database_url_the_settings_use_the_embedded_servers_socket():
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_ENV")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "d = settings.DATABASES['default']; "
+            "print(d['ENGINE'], d['NAME'], d['HOST'] or d['OPTIONS']['host'])",
+        ],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "dengkou_aid.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "dengkou_aid",
+        str(ROOT / ".pgdata" / "run"),
+    ]
 
 
 def test_compose_file_is_valid():

@@ -29,8 +29,7 @@ def test_the_schema_is_valid_openapi_3(openapi):
 def test_the_case_endpoints_answer_fuzzed_requests_without_a_server_error(
     api, people, standards, live_server
 ):
-    # Over HTTP to a live server: the server thread has its own database connection, so the
-    # fuzzing runs the same on SQLite and PostgreSQL.
+    # Over HTTP to a live server: the server thread has its own database connection.
     load_materials()
     household = HouseholdFactory(village=people.village_a)
     case = CaseFactory(applicant=PersonFactory(household=household), household=household)

@@ -3,14 +3,14 @@
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from accounts.models import Role
 from cases import services
 from cases.models import Case, State
 from dengkou_aid.errors import Conflict
 
-from ..conftest import make_user, service_missing
+from ..conftest import make_user
 from ..factories import CaseFactory, HouseholdFactory, PersonFactory
 
 TRIALS = 50
@@ -32,8 +32,6 @@ def confirm_in_thread(user, case_id, barrier, results):
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_fifty_double_confirmations_each_succeed_exactly_once(people):
-    if connection.vendor != "postgresql":
-        service_missing("PostgreSQL (set DATABASE_URL=postgres://...)")
     other_first = make_user(people.unit_a, Role.FIRST_RESPONSIBLE, username="first_a2")
     for trial in range(TRIALS):
         household = HouseholdFactory(village=people.village_a)

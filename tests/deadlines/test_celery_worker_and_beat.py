@@ -60,10 +60,10 @@ def redis_url() -> str:
 
 def database_url() -> str:
     settings = connection.settings_dict
-    if connection.vendor != "postgresql":
-        service_missing("PostgreSQL (DATABASE_URL)")
     password = f":{quote(settings['PASSWORD'])}" if settings.get("PASSWORD") else ""
     host = settings.get("HOST") or "127.0.0.1"
+    if host.startswith("/"):  # the embedded server's Unix socket (dengkou_aid.devdb)
+        return f"postgres://{settings['USER']}{password}@/{settings['NAME']}?host={host}"
     port = settings.get("PORT") or 5432
     return f"postgres://{settings['USER']}{password}@{host}:{port}/{settings['NAME']}"
 

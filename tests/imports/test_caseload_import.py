@@ -164,29 +164,17 @@ def test_a_later_file_with_a_member_more_and_a_member_less_records_both(caseload
 
 
 def fail_after_first_writes(monkeypatch) -> list[str]:
-    """Make the import fail once it has written something, on either write path."""
+    """Make the import fail once it has written something: at the cases, after the households."""
     written: list[str] = []
-    if caseload_import.set_based():
-        real_insert = caseload_import.insert_select
+    real_insert = caseload_import.insert_select
 
-        def fail_at_cases(cursor, model, *args, **kwargs):
-            if model is Case:
-                raise RuntimeError("disk full")
-            written.append(model.__name__)
-            return real_insert(cursor, model, *args, **kwargs)
-
-        monkeypatch.setattr(caseload_import, "insert_select", fail_at_cases)
-        return written
-    monkeypatch.setattr(caseload_import, "WRITE_BATCH", 1)
-    real_create = caseload_import.Writer._create
-
-    def fail_on_second_batch(self, batch):
-        if written:
+    def fail_at_cases(cursor, model, *args, **kwargs):
+        if model is Case:
             raise RuntimeError("disk full")
-        written.append("batch")
-        real_create(self, batch)
+        written.append(model.__name__)
+        return real_insert(cursor, model, *args, **kwargs)
 
-    monkeypatch.setattr(caseload_import.Writer, "_create", fail_on_second_batch)
+    monkeypatch.setattr(caseload_import, "insert_select", fail_at_cases)
     return written
 
 
