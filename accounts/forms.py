@@ -9,7 +9,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest
 from django_otp import devices_for_user, match_token
 
-from .models import User
+from .models import AuditLog, User
 
 
 class SignInForm(forms.Form):
@@ -79,3 +79,30 @@ class ChangePasswordForm(PasswordChangeForm):
         if commit:
             user.save(update_fields=["password", "password_changed_at", "must_change_password"])
         return user
+
+
+class AuditLogFilterForm(forms.Form):
+    """The audit reader's filters: action, user name and a date range (Asia/Shanghai days)."""
+
+    action = forms.ChoiceField(
+        label="事件", required=False, choices=[("", "全部"), *AuditLog.Action.choices]
+    )
+    username = forms.CharField(label="用户名", max_length=150, required=False)
+    since = forms.DateField(
+        label="起始日期", required=False, widget=forms.DateInput({"type": "date"})
+    )
+    until = forms.DateField(
+        label="截止日期", required=False, widget=forms.DateInput({"type": "date"})
+    )
+
+    def filter(self, rows):
+        data = self.cleaned_data
+        if data["action"]:
+            rows = rows.filter(action=data["action"])
+        if data["username"]:
+            rows = rows.filter(username__icontains=data["username"])
+        if data["since"]:
+            rows = rows.filter(at__date__gte=data["since"])
+        if data["until"]:
+            rows = rows.filter(at__date__lte=data["until"])
+        return rows

@@ -13,8 +13,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
+from .access import require_audit_reader
 from .audit import record
-from .forms import ChangePasswordForm, SignInForm
+from .forms import AuditLogFilterForm, ChangePasswordForm, SignInForm
 from .models import AuditLog
 
 
@@ -89,3 +90,19 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
         notice.read_at = timezone.now()
         notice.save(update_fields=["read_at"])
     return redirect(notice.url or "accounts:notifications")
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The audit reader's read-only view of the security audit log."""
+    require_audit_reader(request.user)
+    form = AuditLogFilterForm(request.GET)
+    rows = form.filter(AuditLog.objects.all()) if form.is_valid() else AuditLog.objects.none()
+    page = Paginator(rows.order_by("-at", "-id"), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "accounts/audit_log.html",
+        {"form": form, "page": page, "querystring": query.urlencode()},
+    )
