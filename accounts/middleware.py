@@ -27,9 +27,8 @@ class SecurityPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_audit_reader:
-            if request.path != "/" and not request.path.startswith(AUDIT_READER_PREFIXES):
-                raise PermissionDenied("安全审计员只能查阅审计日志。")
+        if _audit_reader_outside_the_log(user, request.path):
+            raise PermissionDenied("安全审计员只能查阅审计日志。")
         if (
             user is not None
             and user.is_authenticated
@@ -42,6 +41,12 @@ class SecurityPolicyMiddleware:
             if (user.must_change_password or user.password_expired) and request.path != change_url:
                 return redirect(change_url)
         return self.get_response(request)
+
+
+def _audit_reader_outside_the_log(user, path: str) -> bool:
+    if user is None or not user.is_authenticated or not user.is_audit_reader:
+        return False
+    return path != "/" and not path.startswith(AUDIT_READER_PREFIXES)
 
 
 class IdleSessionMiddleware(SessionMiddleware):
