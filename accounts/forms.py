@@ -29,6 +29,7 @@ class SignInForm(forms.Form):
         self.request = request
         self.user: User | None = None
         self.device = None
+        self.needs_enrolment = False
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict:
@@ -53,10 +54,9 @@ class SignInForm(forms.Form):
 
     def _check_second_factor(self, user: User, token: str):
         if not any(devices_for_user(user, confirmed=True)):
-            raise forms.ValidationError(
-                "您的岗位须使用动态口令登录，但账户尚未绑定令牌，请联系系统管理员。",
-                code="no_device",
-            )
+            # First sign-in, or after the administrator reset the token: bind one now.
+            self.needs_enrolment = True
+            return None
         device = match_token(user, token.strip()) if token else None
         if device is None:
             # Counts toward the lock-out like a wrong password.
@@ -106,3 +106,12 @@ class AuditLogFilterForm(forms.Form):
         if data["until"]:
             rows = rows.filter(at__date__lte=data["until"])
         return rows
+
+
+class EnrolTokenForm(forms.Form):
+    otp_token = forms.CharField(
+        label="动态口令",
+        max_length=8,
+        help_text="用手机令牌应用扫描二维码后，填写它显示的6位动态口令。",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

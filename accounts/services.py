@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django_otp import devices_for_user
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dengkou_aid.errors import NotAllowed
 
@@ -259,3 +260,31 @@ def reset_second_factor(
         detail=f"重置{user.get_username()}（{user}）的动态口令令牌（删除{removed}个）",
     )
     return removed
+
+
+ENROL_DEVICE_NAME = "手机令牌"
+
+
+def start_enrolment(*, user: User) -> TOTPDevice:
+    """An unconfirmed TOTP device whose key only the user, signing in, is shown."""
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name=ENROL_DEVICE_NAME, confirmed=False)
+
+
+@transaction.atomic
+def confirm_enrolment(
+    *, device: TOTPDevice, token: str, request: HttpRequest | None = None
+) -> bool:
+    """Confirm a new device with a code from it; the binding is audited."""
+    if not device.verify_token(token.strip()):
+        return False
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    record(
+        AuditLog.Action.OTP_ENROLLED,
+        request=request,
+        user=device.user,
+        obj=device.user,
+        detail=f"{device.user.get_username()}绑定动态口令令牌",
+    )
+    return True
