@@ -99,6 +99,9 @@ class UserAdmin(BaseUserAdmin):
         ),
     )
 
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # staff keep their signatures and history; retire with is_active
+
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = ""):
         """A valid new password goes through the audited service; the rest is Django's view."""
         user = self.get_object(request, unquote(id)) if request.method == "POST" else None

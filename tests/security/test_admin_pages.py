@@ -145,3 +145,10 @@ def test_an_add_form_for_a_signed_record_answers_403(sysadmin, login, client):
         response = client.post(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"), {})
         refused += response.status_code == 403
     assert refused == len(IMMUTABLE)
+
+
+def test_a_user_account_is_retired_never_deleted_in_admin(sysadmin, people, login, client):
+    login(sysadmin)
+    response = client.post(f"/admin/accounts/user/{people.first.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    assert type(people.first).objects.filter(pk=people.first.pk).exists()
