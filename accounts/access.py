@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from .audit import record
-from .models import COUNTY_ROLES, UNIT_ROLES, AuditLog, Role, User
+from .models import COUNTY_ROLES, SYSTEM_ROLES, UNIT_ROLES, AuditLog, Role, User
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,16 @@ def require_staff_role(user: User) -> None:
     """Refuse a signed-in user with no unit or no role any case screen."""
     if user.unit_id is None:
         raise PermissionDenied("您的账户尚未分配所在单位，请联系系统管理员。")
-    if not user.role_codes - {Role.ADMINISTRATOR}:
+    if not user.role_codes - SYSTEM_ROLES:
         raise PermissionDenied("您的账户没有业务角色，无法办理救助事项。")
+
+
+def require_audit_reader(user: User) -> None:
+    """Only the audit reader reads the audit log: not the system administrator (三员分立)."""
+    if not user.is_authenticated or not user.is_active:
+        raise PermissionDenied("请先登录。")
+    if not user.is_audit_reader:
+        raise PermissionDenied("只有安全审计员可以查阅审计日志。")
 
 
 def not_found(request: HttpRequest | None, user: User, obj_label: str, obj_id: object) -> Http404:

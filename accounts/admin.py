@@ -1,7 +1,25 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+"""Admin for the organisation tree and staff accounts.
 
-from .models import AuditLog, Notification, RoleGrant, Unit, User, Village, VillageChange
+The system administrator manages accounts, units and roles here, through the services that
+enforce 三员分立 and write the audit log; second-factor secrets and API tokens are never shown,
+and the audit log is read by the audit reader on its own page, not here.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .models import Notification, RoleGrant, Unit, User, Village, VillageChange, separation_problem
+from .services import grant_role, remove_role, reset_second_factor, set_password_by_administrator
 
 
 @admin.register(Unit)
@@ -35,9 +53,34 @@ class VillageAdmin(admin.ModelAdmin):
         return False
 
 
+class RoleGrantFormSet(forms.BaseInlineFormSet):
+    """Check the roles the user will hold after this save, with the /admin/ flags just set."""
+
+    def clean(self) -> None:
+        super().clean()
+        roles = set()
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or self._should_delete_form(form):
+                continue
+            role = form.cleaned_data.get("role") or form.instance.role
+            if role:
+                roles.add(role)
+        user = self.instance
+        if problem := separation_problem(roles, admin_site_access=user.has_admin_site_access):
+            raise ValidationError(problem)
+
+
 class RoleGrantInline(admin.TabularInline):
+    """Roles are granted and removed here, never edited: each is one audited service call."""
+
     model = RoleGrant
+    formset = RoleGrantFormSet
     extra = 1
+    fields = ["role", "granted_at"]
+    readonly_fields = ["granted_at"]
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(User)
@@ -46,6 +89,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["unit", "role_grants__role", "is_active"]
     search_fields = ["username", "full_name", "phone"]
     inlines = [RoleGrantInline]
+    actions = ["reset_two_factor"]
     fieldsets = (
         *BaseUserAdmin.fieldsets,
         (
@@ -54,22 +98,81 @@ class UserAdmin(BaseUserAdmin):
         ),
     )
 
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # staff keep their signatures and history; retire with is_active
 
-@admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
-    list_display = ["at", "action", "username", "ip_address", "path", "detail"]
-    list_filter = ["action"]
-    search_fields = ["username", "detail", "object_id"]
-    date_hierarchy = "at"
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = ""):
+        """A valid new password goes through the audited service; the rest is Django's view."""
+        user = self.get_object(request, unquote(id)) if request.method == "POST" else None
+        if user is None or not self.has_change_permission(request, user):
+            return super().user_change_password(request, id, form_url)
+        form = self.change_password_form(user, request.POST)
+        usable = form.is_valid() and form.cleaned_data["set_usable_password"]
+        if not form.is_valid() or not (usable or "unset-password" in request.POST):
+            return super().user_change_password(request, id, form_url)
+        set_password_by_administrator(
+            user=user,
+            raw_password=form.cleaned_data["password1"] if usable else None,
+            actor=request.user,
+            request=request,
+        )
+        self.log_change(request, user, "修改密码")
+        messages.success(request, "密码已设置。" if usable else "已停用该账户的密码登录。")
+        if user.pk == request.user.pk:
+            update_session_auth_hash(request, user)
+        return HttpResponseRedirect(reverse("admin:accounts_user_change", args=(user.pk,)))
 
-    def has_add_permission(self, request) -> bool:
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        if formset.model is not RoleGrant:
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for grant_form in formset.forms:
+            grant = grant_form.instance
+            if formset._should_delete_form(grant_form):
+                if grant.pk is not None:
+                    remove_role(grant=grant, actor=request.user, request=request)
+                    formset.deleted_objects.append(grant)
+            elif grant.pk is None and grant_form.has_changed():
+                role = grant_form.cleaned_data["role"]
+                formset.new_objects.append(
+                    grant_role(user=form.instance, role=role, actor=request.user, request=request)
+                )
+        return None
+
+    @admin.action(description="重置所选用户的动态口令令牌（下次登录重新绑定）")
+    def reset_two_factor(self, request: HttpRequest, queryset) -> None:
+        removed = sum(
+            reset_second_factor(user=user, actor=request.user, request=request) > 0
+            for user in queryset
+        )
+        self.message_user(request, f"已重置{removed}名用户的动态口令令牌。", messages.SUCCESS)
+
+
+class DeviceAdmin(admin.ModelAdmin):
+    """Which second-factor devices exist, never their keys or codes; reset them on the user."""
+
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    readonly_fields = fields
+    search_fields = ["user__username", "user__full_name"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+for device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(device_model):
+        admin.site.unregister(device_model)
+    admin.site.register(device_model, DeviceAdmin)
+
+# API tokens (accounts.ApiToken) have no admin page: a token signs in as its user, and an
+# administrator who could read a leader's token could sign.
 
 
 @admin.register(Notification)

@@ -76,6 +76,11 @@ class ObtainTokenView(APIView):
                 {"detail": "动态口令缺失或错误。", "field": "otp_token"},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        if user.is_audit_reader:
+            return Response(
+                {"detail": "安全审计员只能在网页上查阅审计日志，不使用接口。"},
+                status=status.HTTP_403_FORBIDDEN,
+            )
         ApiToken.objects.filter(user=user).delete()
         token = ApiToken.objects.create(user=user)
         record(AuditLog.Action.TOKEN_ISSUED, request=django_request, user=user)

@@ -9,7 +9,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest
 from django_otp import devices_for_user, match_token
 
-from .models import User
+from .models import AuditLog, User
 
 
 class SignInForm(forms.Form):
@@ -29,6 +29,7 @@ class SignInForm(forms.Form):
         self.request = request
         self.user: User | None = None
         self.device = None
+        self.needs_enrolment = False
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict:
@@ -53,10 +54,9 @@ class SignInForm(forms.Form):
 
     def _check_second_factor(self, user: User, token: str):
         if not any(devices_for_user(user, confirmed=True)):
-            raise forms.ValidationError(
-                "您的岗位须使用动态口令登录，但账户尚未绑定令牌，请联系系统管理员。",
-                code="no_device",
-            )
+            # First sign-in, or after the administrator reset the token: bind one now.
+            self.needs_enrolment = True
+            return None
         device = match_token(user, token.strip()) if token else None
         if device is None:
             # Counts toward the lock-out like a wrong password.
@@ -72,3 +72,39 @@ class SignInForm(forms.Form):
 
 class ChangePasswordForm(PasswordChangeForm):
     """Django's old-password check and password rules; accounts.services.change_password saves."""
+
+
+class AuditLogFilterForm(forms.Form):
+    """The audit reader's filters: action, user name and a date range (Asia/Shanghai days)."""
+
+    action = forms.ChoiceField(
+        label="事件", required=False, choices=[("", "全部"), *AuditLog.Action.choices]
+    )
+    username = forms.CharField(label="用户名", max_length=150, required=False)
+    since = forms.DateField(
+        label="起始日期", required=False, widget=forms.DateInput({"type": "date"})
+    )
+    until = forms.DateField(
+        label="截止日期", required=False, widget=forms.DateInput({"type": "date"})
+    )
+
+    def filter(self, rows):
+        data = self.cleaned_data
+        if data["action"]:
+            rows = rows.filter(action=data["action"])
+        if data["username"]:
+            rows = rows.filter(username__icontains=data["username"])
+        if data["since"]:
+            rows = rows.filter(at__date__gte=data["since"])
+        if data["until"]:
+            rows = rows.filter(at__date__lte=data["until"])
+        return rows
+
+
+class EnrolTokenForm(forms.Form):
+    otp_token = forms.CharField(
+        label="动态口令",
+        max_length=8,
+        help_text="用手机令牌应用扫描二维码后，填写它显示的6位动态口令。",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

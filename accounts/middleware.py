@@ -7,22 +7,28 @@ from collections.abc import Callable
 
 from django.contrib.auth import logout
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
 SESSION_REFRESHED_KEY = "_refreshed_at"
 EXEMPT_PREFIXES = ("/static/", "/accounts/login/", "/accounts/logout/", "/public/", "/api/")
+# The audit reader reads the audit log and nothing else (三员分立).
+AUDIT_READER_PREFIXES = ("/accounts/", "/home/", "/static/", "/public/", "/api/auth/")
 
 
 class SecurityPolicyMiddleware:
-    """Enforce the second factor for signing roles and force expired passwords to be changed."""
+    """Enforce the second factor for signing roles, force expired passwords to be changed,
+    and keep the audit reader to the audit log."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
+        if _audit_reader_outside_the_log(user, request.path):
+            raise PermissionDenied("安全审计员只能查阅审计日志。")
         if (
             user is not None
             and user.is_authenticated
@@ -35,6 +41,12 @@ class SecurityPolicyMiddleware:
             if user.password_change_reason and request.path != change_url:
                 return redirect(change_url)
         return self.get_response(request)
+
+
+def _audit_reader_outside_the_log(user, path: str) -> bool:
+    if user is None or not user.is_authenticated or not user.is_audit_reader:
+        return False
+    return path != "/" and not path.startswith(AUDIT_READER_PREFIXES)
 
 
 class IdleSessionMiddleware(SessionMiddleware):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
+
+from dengkou_aid.errors import NotAllowed
 
 
 class UnitKind(models.TextChoices):
@@ -136,8 +138,13 @@ class Role(models.TextChoices):
     INVESTIGATOR = "investigator", "第三方入户调查员"
     COUNTY_FINANCE = "county_finance", "县民政局资金管理人员"
     ADMINISTRATOR = "administrator", "系统管理员"
+    AUDIT_READER = "audit_reader", "安全审计员"
 
 
+# MLPS 三员分立: the system administrator and the audit reader each hold their role alone;
+# every other role is a business role (it handles, signs or supervises cases).
+SYSTEM_ROLES = frozenset({Role.ADMINISTRATOR, Role.AUDIT_READER})
+BUSINESS_ROLES = frozenset(Role) - SYSTEM_ROLES
 COUNTY_ROLES = frozenset({Role.COUNTY_SUPERVISOR, Role.VERIFICATION_OFFICER, Role.COUNTY_FINANCE})
 UNIT_ROLES = frozenset({Role.FIRST_RESPONSIBLE, Role.DIRECT_RESPONSIBLE, Role.HANDLER})
 # Roles that sign or supervise must sign in with a second factor (MLPS 2.0 level 3).
@@ -149,8 +156,23 @@ TWO_FACTOR_ROLES = frozenset(
         Role.VERIFICATION_OFFICER,
         Role.COUNTY_FINANCE,
         Role.ADMINISTRATOR,
+        Role.AUDIT_READER,
     }
 )
+
+
+def separation_problem(roles: frozenset[str] | set[str], *, admin_site_access: bool) -> str:
+    """Why a set of roles (with or without /admin/ access) breaks 三员分立; "" when it does not."""
+    administrator = admin_site_access or Role.ADMINISTRATOR in roles
+    business = sorted(roles & BUSINESS_ROLES)
+    labels = "、".join(Role(code).label for code in business)
+    if administrator and business:
+        return f"系统管理员不能同时担任业务角色（{labels}）：三员分立，系统管理员不办理、不签署救助业务。"
+    if Role.AUDIT_READER in roles and administrator:
+        return "安全审计员不能同时是系统管理员：三员分立，审计与管理须由不同人员担任。"
+    if Role.AUDIT_READER in roles and business:
+        return f"安全审计员不能同时担任业务角色（{labels}）：三员分立，审计员只查阅审计日志。"
+    return ""
 
 
 class User(AbstractUser):
@@ -186,9 +208,37 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.full_name or self.username
 
+    def save(self, *args, **kwargs) -> None:
+        fields = kwargs.get("update_fields")
+        touches_access = fields is None or {"is_staff", "is_superuser"} & set(fields)
+        if self.pk is not None and touches_access and self.has_admin_site_access:
+            roles = frozenset(self.role_grants.values_list("role", flat=True))
+            problem = separation_problem(roles, admin_site_access=True)
+            if problem:
+                raise NotAllowed(problem)
+        super().save(*args, **kwargs)
+
     def set_password(self, raw_password: str | None) -> None:
         super().set_password(raw_password)
         self.password_changed_at = timezone.now()
+
+    @property
+    def has_admin_site_access(self) -> bool:
+        return self.is_staff or self.is_superuser
+
+    @property
+    def is_system_administrator(self) -> bool:
+        """Manages accounts, units and roles; holds no business role and signs nothing."""
+        return self.has_admin_site_access or self.has_role(Role.ADMINISTRATOR)
+
+    @property
+    def is_audit_reader(self) -> bool:
+        return self.has_role(Role.AUDIT_READER)
+
+    @property
+    def may_sign(self) -> bool:
+        """Only a business user signs: never the system administrator or the audit reader."""
+        return not self.is_system_administrator and not self.is_audit_reader
 
     @property
     def role_codes(self) -> frozenset[str]:
@@ -243,6 +293,23 @@ class RoleGrant(models.Model):
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()}"
 
+    def save(self, *args, **kwargs) -> None:
+        # Every way of granting a role passes here, so 三员分立 holds outside the services too.
+        if self.pk is None and (problem := self.separation_problem()):
+            raise NotAllowed(problem)
+        super().save(*args, **kwargs)
+
+    def separation_problem(self) -> str:
+        """Why holding this role next to the user's others breaks 三员分立; "" when it does not."""
+        held = set(RoleGrant.objects.filter(user_id=self.user_id).values_list("role", flat=True))
+        return separation_problem(
+            held | {self.role}, admin_site_access=self.user.has_admin_site_access
+        )
+
+    def clean(self) -> None:
+        if self.pk is None and self.user_id is not None and (problem := self.separation_problem()):
+            raise ValidationError({"role": problem})
+
 
 class ApiToken(Token):
     """A tablet's API token: ends API_TOKEN_TTL after sign-in, after API_TOKEN_IDLE_TIMEOUT
@@ -281,6 +348,11 @@ class AuditLog(models.Model):
         TOKEN_REJECTED = "token_rejected", "接口令牌无效或过期"
         SENSITIVE_READ = "sensitive_read", "查看敏感信息全文"
         PROTECTED_WRITE = "protected_write", "试图修改已签署记录"
+        ROLE_GRANTED = "role_granted", "授予角色"
+        ROLE_REMOVED = "role_removed", "撤销角色"
+        PASSWORD_RESET = "password_reset", "管理员重置密码"
+        OTP_RESET = "otp_reset", "重置动态口令令牌"
+        OTP_ENROLLED = "otp_enrolled", "绑定动态口令令牌"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=30, choices=Action.choices)

@@ -7,11 +7,26 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
+from django_otp import devices_for_user
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from dengkou_aid.errors import NotAllowed
 
 from .audit import record
-from .models import ApiToken, AuditLog, Unit, User, Village, VillageChange, VillageKind
+from .models import (
+    ApiToken,
+    AuditLog,
+    Role,
+    RoleGrant,
+    Unit,
+    User,
+    Village,
+    VillageChange,
+    VillageKind,
+)
 
 URBAN_RURAL_CODES = {"111", "112", "121", "122", "123", "210", "220"}
 
@@ -169,3 +184,128 @@ def change_password(*, user: User, new_password: str, request: HttpRequest | Non
     user.save(update_fields=["password", "password_changed_at", "must_change_password"])
     ApiToken.objects.filter(user=user).delete()
     record(AuditLog.Action.PASSWORD_CHANGED, request=request, user=user)
+
+
+# --- Roles, passwords and second factors set by the system administrator -------------------
+#
+# The system administrator manages accounts, units and roles but never holds a business role
+# (MLPS 三员分立). Each change below writes one audit row naming the acting administrator.
+
+
+def _forget_roles(user: User) -> None:
+    user._role_codes = None
+
+
+@transaction.atomic
+def grant_role(
+    *, user: User, role: str, actor: User | None, request: HttpRequest | None = None
+) -> RoleGrant:
+    """Grant a role unless it breaks 三员分立 (an administrator or audit reader holds it alone)."""
+    grant = RoleGrant(user=user, role=role)
+    if problem := grant.separation_problem():
+        raise NotAllowed(problem)
+    grant.save()
+    _forget_roles(user)
+    record(
+        AuditLog.Action.ROLE_GRANTED,
+        request=request,
+        user=actor,
+        obj=user,
+        detail=f"为{user.get_username()}（{user}）授予角色：{Role(role).label}",
+    )
+    return grant
+
+
+@transaction.atomic
+def remove_role(
+    *, grant: RoleGrant, actor: User | None, request: HttpRequest | None = None
+) -> None:
+    """Take a role away from a user; the audit row names who did it."""
+    user = grant.user
+    label = Role(grant.role).label
+    grant.delete()
+    _forget_roles(user)
+    record(
+        AuditLog.Action.ROLE_REMOVED,
+        request=request,
+        user=actor,
+        obj=user,
+        detail=f"撤销{user.get_username()}（{user}）的角色：{label}",
+    )
+
+
+@transaction.atomic
+def set_password_by_administrator(
+    *,
+    user: User,
+    raw_password: str | None,
+    actor: User | None,
+    request: HttpRequest | None = None,
+) -> User:
+    """Set another user's password; in production the user must change it at next sign-in.
+
+    `raw_password=None` disables password sign-in for the account.
+    """
+    user.set_password(raw_password)
+    forced = bool(settings.PRODUCTION) and raw_password is not None and user != actor
+    if forced:
+        user.must_change_password = True
+    user.save(update_fields=["password", "password_changed_at", "must_change_password"])
+    ApiToken.objects.filter(user=user).delete()
+    what = "设置新密码" if raw_password is not None else "停用密码登录"
+    record(
+        AuditLog.Action.PASSWORD_RESET,
+        request=request,
+        user=actor,
+        obj=user,
+        detail=f"为{user.get_username()}（{user}）{what}"
+        + ("，下次登录须修改密码" if forced else ""),
+    )
+    return user
+
+
+@transaction.atomic
+def reset_second_factor(
+    *, user: User, actor: User | None, request: HttpRequest | None = None
+) -> int:
+    """Remove every second-factor device of a user; they bind a new token at next sign-in."""
+    removed = 0
+    for device in list(devices_for_user(user, confirmed=None)):
+        device.delete()
+        removed += 1
+    record(
+        AuditLog.Action.OTP_RESET,
+        request=request,
+        user=actor,
+        obj=user,
+        detail=f"重置{user.get_username()}（{user}）的动态口令令牌（删除{removed}个）",
+    )
+    return removed
+
+
+ENROL_DEVICE_NAME = "手机令牌"
+
+
+def start_enrolment(*, user: User) -> TOTPDevice:
+    """An unconfirmed TOTP device whose key only the user, signing in, is shown."""
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name=ENROL_DEVICE_NAME, confirmed=False)
+
+
+@transaction.atomic
+def confirm_enrolment(
+    *, device: TOTPDevice, token: str, request: HttpRequest | None = None
+) -> bool:
+    """Confirm a new device with a code from it; the binding is audited."""
+    if not device.verify_token(token.strip()):
+        return False
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    record(
+        AuditLog.Action.OTP_ENROLLED,
+        request=request,
+        user=device.user,
+        obj=device.user,
+        detail=f"{device.user.get_username()}绑定动态口令令牌",
+    )
+    return True

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_fsm import FSMField, transition
 
 from accounts.models import Unit, User, Village
+from dengkou_aid.errors import NotAllowed
 from dengkou_aid.lib.crypto import EncryptedCharField
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -110,7 +111,13 @@ class SignedRecord(ImmutableModel):
 
     @classmethod
     def create_signed(cls, *, signer: User, role: str, over: dict[str, Any], **fields: Any) -> Self:
-        """Record who signed, with their name and unit as they are now, and the digest of `over`."""
+        """Record who signed, with their name and unit as they are now, and the digest of `over`.
+
+        Every signature of every kind is written here, so this is where 三员分立 is enforced:
+        the system administrator and the audit reader sign nothing, whatever roles they hold.
+        """
+        if not signer.may_sign:
+            raise NotAllowed("系统管理员和安全审计员不能签字：三员分立，签字须由业务岗位本人完成。")
         return cls.objects.create(
             signer=signer,
             signer_name=signer.full_name or signer.username,

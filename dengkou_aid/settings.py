@@ -331,6 +331,8 @@ EMAIL_BACKEND = env.str(
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@dengkou-aid.local")
 
 OTP_TOTP_ISSUER = "磴口县社会救助"
+# Belt and braces with accounts.admin: django-otp never shows a key or QR code in /admin/.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Content-Security-Policy (django-csp 4): scripts and styles only from our own static files;
 # chart data travels in json_script blocks, which browsers never execute.

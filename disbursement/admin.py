@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from cases.admin_archive import ReadOnlyAdmin
+
 from .models import (
     CountyFundRequest,
     Entitlement,
@@ -15,18 +17,7 @@ from .models import (
     RosterSignature,
 )
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money records change only through the services, which check and log each change."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+# Money records change only through the services, which check and log each change.
 
 
 @admin.register(Entitlement)

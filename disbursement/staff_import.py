@@ -18,7 +18,17 @@ from typing import Any, BinaryIO
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import COUNTY_ROLES, UNIT_ROLES, Role, RoleGrant, Unit, UnitKind, User, Village
+from accounts.models import (
+    COUNTY_ROLES,
+    UNIT_ROLES,
+    Role,
+    Unit,
+    UnitKind,
+    User,
+    Village,
+    separation_problem,
+)
+from accounts.services import grant_role
 from dengkou_aid.errors import Conflict, DomainError, NotAllowed
 from dengkou_aid.lib.spreadsheets import Sheet, TableError, overflow_reason, read_table, write_xlsx
 
@@ -165,6 +175,8 @@ def _role_problems(unit: Unit, roles: list[str]) -> list[str]:
             problems.append(f"{label}须属于县民政局或核对中心")
         elif role == Role.INVESTIGATOR and unit.kind != UnitKind.AGENCY:
             problems.append(f"{label}须属于第三方社会救助服务机构")
+    if problem := separation_problem(set(roles), admin_site_access=False):
+        problems.append(problem)
     return problems
 
 
@@ -215,7 +227,7 @@ def import_staff(*, batch: ImportBatch, actor: User) -> ImportBatch:
         raise Conflict(f"该文件当前状态为“{batch.get_state_display()}”，不能确认导入。")
     with batch.file.open("rb") as source:
         check = check_staff(source)
-    issued = [_create(row) for row in check.rows]
+    issued = [_create(row, actor) for row in check.rows]
     batch.secrets = json.dumps(issued, ensure_ascii=False)
     batch.counts = {**check.counts(), "created": len(issued)}
     batch.errors = check.errors
@@ -237,7 +249,7 @@ def import_staff(*, batch: ImportBatch, actor: User) -> ImportBatch:
     return batch
 
 
-def _create(row: StaffRow) -> dict[str, str]:
+def _create(row: StaffRow, actor: User) -> dict[str, str]:
     password = initial_password()
     user = User(
         username=row.username or _free_username(row),
@@ -249,7 +261,8 @@ def _create(row: StaffRow) -> dict[str, str]:
     )
     user.set_password(password)
     user.save()
-    RoleGrant.objects.bulk_create(RoleGrant(user=user, role=role) for role in row.roles)
+    for role in row.roles:
+        grant_role(user=user, role=role, actor=actor)
     return {
         "line": row.line,
         "username": user.username,

@@ -1,4 +1,10 @@
+"""Admin: supervision records are view-only; they change only through the services, which
+check who acts and write each step (findings, draws, samples, bulletins, rectifications,
+revocations, complaints)."""
+
 from django.contrib import admin
+
+from cases.admin_archive import ReadOnlyAdmin
 
 from .models import (
     AssessmentWeights,
@@ -13,47 +19,33 @@ from .models import (
 
 
 @admin.register(Finding)
-class FindingAdmin(admin.ModelAdmin):
+class FindingAdmin(ReadOnlyAdmin):
     list_display = ("id", "rule", "unit", "case", "state", "first_seen", "last_seen")
     list_filter = ("rule", "state", "unit")
-    raw_id_fields = ("case",)
 
 
 @admin.register(SpotCheckDraw)
-class SpotCheckDrawAdmin(admin.ModelAdmin):
+class SpotCheckDrawAdmin(ReadOnlyAdmin):
     list_display = ("id", "period_start", "period_end", "seed", "drawn_at", "drawn_by", "redraw_of")
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SpotCheckSample)
-class SpotCheckSampleAdmin(admin.ModelAdmin):
+class SpotCheckSampleAdmin(ReadOnlyAdmin):
     list_display = ("id", "draw", "unit", "kind", "case", "checked_at")
-    raw_id_fields = ("case",)
-
-
-@admin.register(Bulletin, Revocation)
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Rectification)
-class RectificationAdmin(admin.ModelAdmin):
+class RectificationAdmin(ReadOnlyAdmin):
     list_display = ("id", "unit", "finding", "due_on", "state")
     list_filter = ("state", "unit")
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(admin.ModelAdmin):
+class ComplaintAdmin(ReadOnlyAdmin):
     list_display = ("id", "received_on", "channel", "subject", "unit", "state", "due_on")
     list_filter = ("state", "channel")
     exclude = ("complainant_name", "complainant_contact")
-    raw_id_fields = ("case",)
 
 
+admin.site.register((Bulletin, Revocation), ReadOnlyAdmin)
 admin.site.register(AssessmentWeights)

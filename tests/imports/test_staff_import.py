@@ -87,3 +87,22 @@ def test_a_handler_may_not_import_staff(caseload, login):
 
     assert response.status_code == 403
     assert not ImportBatch.objects.exists()
+
+
+def test_the_staff_sheet_keeps_the_administrator_out_of_business_roles_and_audits_grants(
+    caseload, administrator, login
+):
+    from accounts.models import AuditLog
+
+    client = login(administrator)
+    rows = [
+        ["韩经办", "150822100", "", "经办人", "13900000001", ""],
+        ["兼职管理", "150822100", "", "管理员、第一责任人", "", ""],
+    ]
+    page = upload(client, "staff", staff_file(rows)).content.decode()
+    assert "将新建账户 1 个" in page
+    assert "系统管理员不能同时担任业务角色" in page
+    confirm(client, latest_batch())
+    assert not User.objects.filter(full_name="兼职管理").exists()
+    [granted] = AuditLog.objects.filter(action=AuditLog.Action.ROLE_GRANTED)
+    assert granted.user == administrator and "经办人" in granted.detail
