@@ -11,9 +11,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 
-from accounts.models import AuditLog
+from accounts.models import ApiToken, AuditLog
 from cases.models import (
     ApplicantConsent,
     CaseEvent,
@@ -65,7 +64,7 @@ def secrets_of(people) -> list[str]:
     for device in TOTPDevice.objects.all():
         found += [device.key, base64.b32encode(device.bin_key).decode().rstrip("=")]
     found += list(StaticToken.objects.values_list("token", flat=True))
-    found += list(Token.objects.values_list("key", flat=True))
+    found += list(ApiToken.objects.values_list("key", flat=True))
     found += [people.first.password.split("$")[-1]]
     return found
 
