@@ -9,6 +9,7 @@ only an owner can do), so it cannot switch the triggers off or empty a table aro
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection
@@ -81,3 +82,21 @@ def _refuse_unfit(cursor, role: str, owner: str) -> None:
         raise RoleRefused(f"role {role!r} is a superuser: it would bypass every privilege")
     if member_of_owner or owns_tables:
         raise RoleRefused(f"role {role!r} owns tables here: it could alter or drop them")
+
+
+@contextmanager
+def triggers_suspended(*tables: str):
+    """Switch the tables' own triggers off for the current transaction (the owner only).
+
+    For the benchmark commands, which fabricate or remove their own synthetic history on a
+    database of their own; the runtime role cannot do this, and the application never does.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("suspend triggers inside transaction.atomic() only")
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ALTER TABLE {q(table)} DISABLE TRIGGER USER")
+        yield
+        for table in tables:
+            cursor.execute(f"ALTER TABLE {q(table)} ENABLE TRIGGER USER")
