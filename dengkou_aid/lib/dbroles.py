@@ -98,5 +98,7 @@ def triggers_suspended(*tables: str):
         for table in tables:
             cursor.execute(f"ALTER TABLE {q(table)} DISABLE TRIGGER USER")
         yield
+        # Re-enabling waits for no queued foreign-key check: run the deferred ones now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for table in tables:
             cursor.execute(f"ALTER TABLE {q(table)} ENABLE TRIGGER USER")
