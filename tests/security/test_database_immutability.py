@@ -19,7 +19,7 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.core.files.base import ContentFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, models, transaction
 
 from accounts.audit import record
@@ -459,3 +459,10 @@ def test_a_submitted_roster_keeps_its_content_and_takes_only_the_county_s_verdic
     assert went_through == []
     assert PaymentRoster.objects.get(pk=roster.pk).state == RosterState.ACCEPTED
     assert RosterLine.objects.get(pk=line.pk).amount == line.amount
+
+
+def test_the_grant_refuses_a_superuser_and_a_role_that_does_not_exist(db):
+    with pytest.raises(CommandError, match="superuser"):
+        call_command("grant_runtime_role", connection.settings_dict["USER"], stdout=StringIO())
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("grant_runtime_role", "dk_no_such_role", stdout=StringIO())
