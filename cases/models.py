@@ -65,7 +65,12 @@ def refused_write(model, message: str, obj=None) -> PermissionDenied:
 
 
 class ImmutableModel(models.Model):
-    """A record that is written once and never changed or deleted (谁签字，谁负责)."""
+    """A record that is written once and never changed or deleted (谁签字，谁负责).
+
+    PostgreSQL refuses the same below the ORM: each table has a trigger refusing UPDATE and
+    DELETE (cases 0003 and 0008, disbursement 0008, supervision 0003); a new immutable model
+    adds its table to one of those lists in a migration of its own.
+    """
 
     objects = ImmutableQuerySet.as_manager()
 

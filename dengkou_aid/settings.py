@@ -54,7 +54,8 @@ def _production_refusals() -> list[str]:
     reasons = []
     secret_key = env.str("DJANGO_SECRET_KEY")
     hash_key = env.str("FIELD_HASH_KEY")
-    database_password = env.db("DATABASE_URL", default="sqlite://:memory:").get("PASSWORD", "")
+    database_url = env.str("DATABASE_URL", default="")
+    database_password = env.db_url_config(database_url).get("PASSWORD", "") if database_url else ""
     if secret_key in _REPOSITORY_SECRETS:
         reasons.append("DJANGO_SECRET_KEY 使用了代码仓库中公开的开发密钥")
     if hash_key in _REPOSITORY_SECRETS:

@@ -1168,8 +1168,7 @@ class Writer:
             source=ChangeSource.IMPORT,
             actor=self.actor,
         )
-        case.monthly_amount = tally.amount
-        case.save(update_fields=["monthly_amount", "updated_at"])
+        # The case keeps the amount it was decided with; the entitlement's change records the new one.
         self._record(
             case,
             action="import_adjusted",

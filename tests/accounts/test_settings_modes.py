@@ -114,6 +114,7 @@ def test_compose_file_is_valid():
         "DJANGO_SECRET_KEY": "x",
         "FIELD_ENCRYPTION_KEYS": "x",
         "FIELD_HASH_KEY": "x",
+        "POSTGRES_PASSWORD": "x",
     }
     result = subprocess.run(
         ["docker-compose", "config", "-q"], cwd=ROOT, env=env, capture_output=True, text=True

@@ -38,8 +38,11 @@ def approved_case(
     decided_on: date = date(2026, 11, 10),
     care_tier: str = "",
     state: str = State.APPROVED,
+    **decision,
 ) -> Case:
-    """A case decided and approved; the state is set directly (test setup only)."""
+    """A case decided and approved; the state is set directly (test setup only).
+
+    `decision` sets further fields of the decision, which a decided case then keeps."""
     household = HouseholdFactory(village=village, area=area)
     case = CaseFactory(applicant=PersonFactory(household=household), kind=kind)
     Case.objects.filter(pk=case.pk).update(
@@ -48,6 +51,7 @@ def approved_case(
         decided_on=decided_on,
         monthly_amount=Decimal(amount),
         care_tier=care_tier,
+        **decision,
     )
     return Case.objects.get(pk=case.pk)
 

@@ -38,21 +38,36 @@ def at(day: date, hour: int = 10) -> datetime:
 def decided_case(people, standards):
     """Make a decided, approved and paid dibao case whose every record is in order."""
 
-    def make(*, unit=None, kind=Kind.DIBAO, decided_on=DECIDED, state=State.IN_PAYMENT, **person):
+    def make(
+        *,
+        unit=None,
+        kind=Kind.DIBAO,
+        decided_on=DECIDED,
+        state=State.IN_PAYMENT,
+        decision: dict | None = None,
+        home_visit: bool = True,
+        **person,
+    ):
+        """`decision` overrides fields of the decision (a fault): a decided case keeps them;
+        without `home_visit` the case has none (records are never deleted afterwards)."""
         unit = unit or people.unit_a
         village = people.village_a if unit == people.unit_a else people.village_b
         applicant = PersonFactory(household__village=village, **person)
         PersonFactory(household=applicant.household, relation="spouse")
         case = CaseFactory(applicant=applicant, kind=kind)
+        amount = Decimal("840.00") if kind == Kind.DIBAO else Decimal("1020.00")
         Case.objects.filter(pk=case.pk).update(
-            state=state,
-            accepted_on=ACCEPTED,
-            due_date=ACCEPTED + timedelta(days=28),
-            decided_on=decided_on,
-            decided_on_time=True,
-            outcome=Outcome.APPROVE,
-            monthly_amount=Decimal("840.00") if kind == Kind.DIBAO else Decimal("1020.00"),
-            care_tier="self_care" if kind == Kind.TEKUN else "",
+            **{
+                "state": state,
+                "accepted_on": ACCEPTED,
+                "due_date": ACCEPTED + timedelta(days=28),
+                "decided_on": decided_on,
+                "decided_on_time": True,
+                "outcome": Outcome.APPROVE,
+                "monthly_amount": amount,
+                "care_tier": "self_care" if kind == Kind.TEKUN else "",
+                **(decision or {}),
+            }
         )
         case = Case.objects.get(pk=case.pk)
         request = VerificationRequest.objects.create(
@@ -61,14 +76,15 @@ def decided_case(people, standards):
         VerificationReport.objects.create(
             request=request, officer=people.verifier, summary="未发现不符合条件的收入和财产"
         )
-        HomeVisit.objects.create(
-            case=case,
-            visited_on=ACCEPTED + timedelta(days=3),
-            findings="属实",
-            investigators=[{"name": "李经办"}, {"name": "周协理"}],
-            recorded_by=people.handler,
-            recorded_at=at(ACCEPTED + timedelta(days=3)),
-        )
+        if home_visit:
+            HomeVisit.objects.create(
+                case=case,
+                visited_on=ACCEPTED + timedelta(days=3),
+                findings="属实",
+                investigators=[{"name": "李经办"}, {"name": "周协理"}],
+                recorded_by=people.handler,
+                recorded_at=at(ACCEPTED + timedelta(days=3)),
+            )
         size = 1 if kind == Kind.TEKUN else 2
         income = Decimal("0") if kind == Kind.TEKUN else Decimal("6000")
         base = StandardKind.TEKUN_BASIC if kind == Kind.TEKUN else StandardKind.DIBAO
@@ -85,7 +101,7 @@ def decided_case(people, standards):
             standard_amount=Decimal("670") if kind == Kind.DIBAO else Decimal("1020"),
             care_tier=case.care_tier,
             eligible=True,
-            amount=case.monthly_amount,
+            amount=amount,
             working={"total_period_income": str(income), "exempt_period_income": "0"},
             assessed_by=people.handler,
             assessed_at=at(ACCEPTED + timedelta(days=4)),

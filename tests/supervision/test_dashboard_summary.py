@@ -73,12 +73,11 @@ def test_a_snapshot_for_another_month_or_too_old_is_recounted(people):
 
 
 def test_the_payments_and_decisions_equal_what_the_records_hold(people):
-    made = [
-        entitled(people.village_a, seed=1, amount="670", decided_on=date(2026, 11, 10)),
-        entitled(people.village_a, seed=2, amount="500", decided_on=date(2026, 11, 12)),
-        entitled(people.village_b, seed=3, amount="300", decided_on=date(2026, 11, 3)),
-    ]
-    Case.objects.filter(pk=made[0].case_id).update(decided_on_time=False)
+    entitled(
+        people.village_a, seed=1, amount="670", decided_on=date(2026, 11, 10), decided_on_time=False
+    )
+    entitled(people.village_a, seed=2, amount="500", decided_on=date(2026, 11, 12))
+    entitled(people.village_b, seed=3, amount="300", decided_on=date(2026, 11, 3))
     sections = dashboard(scope=COUNTY, filters=FILTERS, today=TODAY)
 
     paid = {row[0]: row[2:] for row in section(sections, "beneficiaries").rows}

@@ -59,13 +59,11 @@ def test_signature_rule_catches_an_opinion_signed_before_the_proposal(decided_ca
 
 
 def test_stage_rule_catches_a_missing_home_visit_and_an_early_decision(people, decided_case):
-    case = decided_case()
-    other = decided_case()
-    Case.objects.filter(pk=case.pk).update(decided_on=date(2026, 3, 12))
+    case = decided_case(decided_on=date(2026, 3, 12))
+    other = decided_case(home_visit=False)
     assert fired(Rule.STAGE_MISSING, case)["out_of_order"] == [
         "公示至2026-03-13，公示期未满即审核确认"
     ]
-    other.home_visits.all()._raw_delete(other.home_visits.db)
     assert fired(Rule.STAGE_MISSING, other)["missing"] == ["入户调查记录"]
 
 
@@ -91,21 +89,20 @@ def test_material_rule_catches_a_required_file_missing(people, decided_case):
 
 
 def test_deadline_rule_catches_a_late_decision_and_an_unsigned_extension(people, decided_case):
-    late = decided_case()
-    Case.objects.filter(pk=late.pk).update(due_date=DECIDED - timedelta(days=1))
+    late = decided_case(decision={"due_date": DECIDED - timedelta(days=1)})
     assert fired(Rule.DECIDED_LATE, late)["decided_on"] == "2026-03-20"
     # Accepted 2026-03-02: 20 working days end on 2026-03-30; decided on 2026-04-08 on an
     # extension to 2026-04-13 that nobody signed.
-    extended = decided_case(decided_on=date(2026, 4, 8))
-    Case.objects.filter(pk=extended.pk).update(extended=True, due_date=date(2026, 4, 13))
+    extended = decided_case(
+        decided_on=date(2026, 4, 8), decision={"extended": True, "due_date": date(2026, 4, 13)}
+    )
     assert fired(Rule.DECIDED_LATE, extended)["due_date"] == "2026-03-30"
     sign_at(extended, SignatureStep.EXTENSION, people.direct, at(date(2026, 3, 25)))
     assert fired(Rule.DECIDED_LATE, extended) is None
 
 
 def test_amount_rule_catches_a_stored_amount_that_differs_from_the_recomputed_one(decided_case):
-    case = decided_case()
-    Case.objects.filter(pk=case.pk).update(monthly_amount=Decimal("900.00"))
+    case = decided_case(decision={"monthly_amount": Decimal("900.00")})
     evidence = fired(Rule.AMOUNT_MISMATCH, case)
     assert evidence["stored"] == "900.00"
     assert evidence["recomputed"] == "840.00"
@@ -114,8 +111,7 @@ def test_amount_rule_catches_a_stored_amount_that_differs_from_the_recomputed_on
 def test_duplicate_rule_catches_one_household_in_two_live_cases_of_two_units(people, decided_case):
     case = decided_case()
     clean = decided_case()
-    twin = decided_case(unit=people.unit_b)
-    Case.objects.filter(pk=twin.pk).update(household=case.household)
+    twin = decided_case(unit=people.unit_b, decision={"household": case.household})
     evidence = fired(Rule.DUPLICATE_PERSON, case)
     assert evidence["others"] == [{"case": twin.number, "unit": "隆盛合镇"}]
     assert evidence["units"] == 2
@@ -127,9 +123,10 @@ def test_duplicate_rule_catches_one_applicant_in_two_live_cases_of_the_same_unit
 ):
     case = decided_case()
     clean = decided_case()
-    twin = decided_case(kind=Kind.TEKUN, birth_date=date(1950, 1, 1))
     # The same ID number (one Person per ID number) applies again from another household.
-    Case.objects.filter(pk=twin.pk).update(applicant=case.applicant)
+    twin = decided_case(
+        kind=Kind.TEKUN, birth_date=date(1950, 1, 1), decision={"applicant": case.applicant}
+    )
     evidence = fired(Rule.DUPLICATE_PERSON, case)
     assert evidence["others"] == [{"case": twin.number, "unit": "巴彦高勒镇"}]
     assert evidence["units"] == 1
@@ -141,8 +138,7 @@ def test_duplicate_rule_catches_one_applicant_in_two_live_cases_of_the_same_unit
 
 def test_duplicate_rule_passes_when_one_of_the_two_cases_is_closed(people, decided_case):
     case = decided_case()
-    twin = decided_case()
-    Case.objects.filter(pk=twin.pk).update(applicant=case.applicant, state=State.TERMINATED)
+    twin = decided_case(state=State.TERMINATED, decision={"applicant": case.applicant})
     assert fired(Rule.DUPLICATE_PERSON, case) is None
     assert fired(Rule.DUPLICATE_PERSON, twin) is None
 
@@ -182,15 +178,15 @@ def test_publicity_rule_catches_a_publicity_of_six_days(people, decided_case):
     }
 
 
-def test_a_finding_is_raised_once_and_closed_when_the_fault_is_fixed(decided_case):
-    case = decided_case()
-    Case.objects.filter(pk=case.pk).update(monthly_amount=Decimal("900.00"))
+def test_a_finding_is_raised_once_and_closed_when_the_fault_is_gone(decided_case):
+    case = decided_case(decision={"monthly_amount": Decimal("900.00")})
     run_system_checks()
     run_system_checks()
     finding = Finding.objects.get(rule=Rule.AMOUNT_MISMATCH)
     assert finding.state == Finding.State.OPEN
     assert finding.unit_id == case.unit_id
-    Case.objects.filter(pk=case.pk).update(monthly_amount=Decimal("840.00"))
+    # A decided amount is never rewritten: the county revokes the decision, the case ends.
+    Case.objects.filter(pk=case.pk).update(state=State.TERMINATED)
     summary = run_system_checks()
     finding.refresh_from_db()
     assert finding.state == Finding.State.CLOSED and finding.closed_at is not None
@@ -200,8 +196,7 @@ def test_a_finding_is_raised_once_and_closed_when_the_fault_is_fixed(decided_cas
 def test_the_nightly_task_runs_the_checks(decided_case):
     from supervision.tasks import run_nightly_checks
 
-    case = decided_case()
-    Case.objects.filter(pk=case.pk).update(state=State.IN_PAYMENT, monthly_amount=Decimal("1"))
+    case = decided_case(decision={"monthly_amount": Decimal("1")})
     run_nightly_checks.delay()
     assert Finding.objects.filter(case=case, rule=Rule.AMOUNT_MISMATCH, state="open").exists()
     assert not Signature.objects.filter(case=case, void__isnull=False).exists()
@@ -210,8 +205,7 @@ def test_the_nightly_task_runs_the_checks(decided_case):
 def test_a_supervisor_runs_the_checks_on_demand_and_a_township_may_not(people, decided_case, login):
     from django.test import Client
 
-    case = decided_case()
-    Case.objects.filter(pk=case.pk).update(monthly_amount=Decimal("1"))
+    decided_case(decision={"monthly_amount": Decimal("1")})
     assert login(people.first).post("/supervision/findings/run/").status_code == 404
     response = login(people.supervisor, Client()).post("/supervision/findings/run/", follow=True)
     assert "新发现1个问题" in response.content.decode()

@@ -35,6 +35,7 @@ from django.utils import timezone
 from accounts.models import Role, RoleGrant, Unit, UnitKind, User, Village
 from cases.models import Case, Household, Person
 from dengkou_aid.lib.crypto import encrypt
+from dengkou_aid.lib.dbroles import triggers_suspended
 from disbursement import services
 from disbursement.exports import county_rosters, write_rosters_xlsx
 from disbursement.models import (
@@ -403,10 +404,22 @@ def _last4(column: str) -> str:
     return f"right('0000' || {column}, 4)"
 
 
+RESET_TABLES = (
+    "disbursement_countyfundrequest_rosters",
+    "disbursement_countyfundrequest",
+    "disbursement_rosterline",
+    "disbursement_rostersignature",
+    "disbursement_rosterevent",
+    "disbursement_paymentroster",
+)
+
+
 def _reset_month(month: date, *, keep_reference: bool = False) -> None:
     """Remove the month's rosters of the benchmark units so each run starts alike (benchmark data only)."""
     rosters = f"SELECT id FROM {_q(PaymentRoster._meta.db_table)} WHERE month = %s AND unit_id IN (SELECT id FROM {_q(Unit._meta.db_table)} WHERE code LIKE '{PREFIX}%%')"
-    with transaction.atomic(), connection.cursor() as cursor:
+    # A rerun removes the month's submitted rosters, their signatures and events and the fund
+    # request: written-once records, so the triggers that keep them are suspended meanwhile.
+    with transaction.atomic(), triggers_suspended(*RESET_TABLES), connection.cursor() as cursor:
         if not keep_reference:
             cursor.execute(f"DROP TABLE IF EXISTS {REFERENCE_TABLE}")
         for table in ("disbursement_countyfundrequest_rosters",):
