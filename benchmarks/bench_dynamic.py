@@ -136,7 +136,7 @@ def _copy_people(cursor, households: int) -> None:
 
 
 def schedules() -> None:
-    from disbursement.reviews import ensure_schedules
+    from disbursement.reviews.services import ensure_schedules
 
     started = time.perf_counter()
     created = ensure_schedules(today=TODAY)
@@ -146,7 +146,7 @@ def schedules() -> None:
 
 
 def reviews() -> None:
-    from disbursement.reviews import open_due_reviews
+    from disbursement.reviews.services import open_due_reviews
 
     started = time.perf_counter()
     opened = open_due_reviews(today=TODAY)
@@ -161,7 +161,7 @@ def reviews() -> None:
 
 
 def compare(rows: int, households: int) -> None:
-    from disbursement.comparison import HEADER, import_comparison
+    from disbursement.reviews.comparison import HEADER, import_comparison
 
     kinds = ["车辆", "不动产", "工资", "其他", "工商登记", "其他", "其他", "其他", "其他", "死亡"]
     path = Path(f"/tmp/bench_comparison_{rows}.csv")
@@ -197,7 +197,7 @@ def _import_as_officer(import_comparison, stream, name):
     from unittest import mock
 
     user = User.objects.get(username="bench_verifier")
-    with mock.patch("disbursement.comparison.can_import", return_value=True):
+    with mock.patch("disbursement.reviews.comparison.can_import", return_value=True):
         return import_comparison(stream=stream, file_name=name, actor=user)
 
 

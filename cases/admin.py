@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from .holidays import (
+from .deadlines.holidays import (
     HolidayImportError,
     decode_csv,
     import_holidays,
@@ -110,4 +110,4 @@ class RosterWindowLeaveAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-from . import admin_archive  # noqa: E402, F401  (read-only admin for signed records)
+from .documents import admin as admin_archive  # noqa: E402, F401  (read-only admin for signed records)

@@ -26,7 +26,7 @@ from accounts.models import Unit, Village
 from dengkou_aid.errors import DomainError
 
 from . import selectors, services
-from .calendar import current_calendar
+from .deadlines.calendar import current_calendar
 from .models import (
     ApplicantConsent,
     Area,

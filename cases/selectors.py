@@ -14,7 +14,7 @@ from dengkou_aid.errors import NotAllowed
 from dengkou_aid.lib.crypto import keyed_hash
 from dengkou_aid.lib.idnumber import InvalidIdNumber, validate_id_number
 
-from .calendar import add_workdays, workdays_between
+from .deadlines.calendar import add_workdays, workdays_between
 from .models import (
     CLOCK_STATES,
     Case,

@@ -31,7 +31,7 @@ from dengkou_aid.lib.idnumber import (
 from dengkou_aid.lib.uploads import UploadRejected, check_upload
 
 from . import assessment as calc
-from .calendar import ACCEPTANCE_LIMIT_WORKDAYS, EXTENSION_WORKDAYS, add_workdays
+from .deadlines.calendar import ACCEPTANCE_LIMIT_WORKDAYS, EXTENSION_WORKDAYS, add_workdays
 from .events import (
     locked_case,
     next_case_number,
@@ -1132,7 +1132,7 @@ def issue_decision(*, actor: User, case: Case, version: int | None = None) -> Ca
 
 def _issue_decision_document(case: Case, actor: User) -> None:
     """The written result is part of the decision: issued in the same transaction, or neither is."""
-    from .documents import issue_document  # noqa: PLC0415  (documents builds on these services' records)
+    from .documents.services import issue_document  # noqa: PLC0415  (documents builds on these services' records)
     from .models import DocType  # noqa: PLC0415
 
     approved = case.outcome == Outcome.APPROVE

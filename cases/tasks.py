@@ -7,7 +7,8 @@ from datetime import date
 
 from celery import shared_task
 
-from . import cutoffs, deadlines, holidays
+from .deadlines import cutoffs, holidays
+from .deadlines import services as deadlines
 
 
 def _day(day: str | None) -> date | None:

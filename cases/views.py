@@ -18,7 +18,7 @@ from dengkou_aid.errors import DomainError
 from dengkou_aid.lib.paging import page_of
 
 from . import api, selectors, services
-from .calendar import current_calendar
+from .deadlines.calendar import current_calendar
 from .models import (
     ApplicantConsent,
     Area,

@@ -25,12 +25,12 @@ from django.views.decorators.http import require_safe
 from accounts.access import not_found
 from accounts.audit import record
 from accounts.models import AuditLog, User
-from cases.documents import read_document
+from cases.documents.services import read_document
 from cases.models import CaseFile, Document
 from cases.permissions import case_for_user, cases_visible_to
 from dengkou_aid.errors import Conflict
-from disbursement.caseload_import import batches_visible_to
 from disbursement.exports import download_name
+from disbursement.imports.caseload import batches_visible_to
 from disbursement.models import ExportJob
 from disbursement.selectors import export_for_user
 from supervision.models import SpotCheckPhoto

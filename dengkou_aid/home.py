@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.models import Role
-from cases.holidays import administrator_home
+from cases.deadlines.holidays import administrator_home
 from cases.selectors import case_home
 from disbursement.selectors import county_finance_home
 from supervision.selectors import supervisor_home

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from cases.admin_archive import ReadOnlyAdmin
+from cases.documents.admin import ReadOnlyAdmin
 
 from .models import (
     CountyFundRequest,

@@ -7,4 +7,4 @@ class DisbursementConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the import record as the first section of an imported case's archive.
-        from . import caseload_import  # noqa: F401
+        from .imports import caseload as caseload_import  # noqa: F401

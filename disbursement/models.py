@@ -549,7 +549,7 @@ class ExportJob(models.Model):
 
 
 # === Dynamic management: review schedules, reviews, change reports, comparison runs ========
-# (disbursement/reviews.py, change_reports.py and comparison.py hold the services.)
+# (disbursement/reviews/services.py, change_reports.py and comparison.py hold the services.)
 
 
 class ReviewRule(models.TextChoices):
@@ -984,7 +984,7 @@ class ComparisonIssue(models.Model):
         ]
 
 
-# --- Caseload and staff imports (disbursement/caseload_import.py, staff_import.py) -------
+# --- Caseload and staff imports (disbursement/imports/caseload.py, staff_import.py) -------
 
 
 class ImportBatch(models.Model):

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Role, Unit
 from accounts.notify import county_supervisors, notify, staff_with_role
-from cases.cutoffs import last_closed_roster_month, roster_due_date
+from cases.deadlines.cutoffs import last_closed_roster_month, roster_due_date
 
 from .models import PaymentRoster, RosterKind, RosterState
 

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from accounts.models import Role, Unit, User
-from cases import cutoffs
-from cases.calendar import ROSTER_WINDOW, first_payable_month
+from cases.deadlines import cutoffs
+from cases.deadlines.calendar import ROSTER_WINDOW, first_payable_month
 from cases.events import locked_case, record_event, require_transition, save_transition
 from cases.models import Case, State
 from dengkou_aid.errors import Conflict, DomainError, Immutable, NotAllowed
@@ -214,7 +214,7 @@ def create_entitlement(
             data={"start_month": start, "amount": amount, "account": mask_account(number)},
         )
         # Its first periodic review counts from the decision (the monthly task only fills gaps).
-        from .reviews import schedule_review  # reviews builds on this module
+        from .reviews.services import schedule_review  # reviews builds on this module
 
         schedule_review(entitlement=entitlement, last_review=locked.decided_on or start)
     return entitlement

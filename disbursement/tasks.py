@@ -20,13 +20,13 @@ def generate_next_month_rosters() -> int:
     return len(generate_all_rosters(month=next_month(), actor=None))
 
 
-# --- Dynamic management (disbursement/reviews.py) ----------------------------------------
+# --- Dynamic management (disbursement/reviews/services.py) ----------------------------------------
 
 
 @shared_task(name="disbursement.tasks.open_due_reviews")
 def open_due_reviews(day: str | None = None) -> int:
     """Monthly (beat, 1st of the month): open the periodic reviews that fall due; idempotent."""
-    from .reviews import open_due_reviews as open_due
+    from .reviews.services import open_due_reviews as open_due
 
     return open_due(today=_review_day(day))
 
@@ -34,7 +34,7 @@ def open_due_reviews(day: str | None = None) -> int:
 @shared_task(name="disbursement.tasks.flag_overdue_reviews")
 def flag_overdue_reviews(day: str | None = None) -> int:
     """Daily (beat): tell the county's supervisors which units have overdue reviews."""
-    from .reviews import flag_overdue_reviews as flag
+    from .reviews.services import flag_overdue_reviews as flag
 
     return flag(today=_review_day(day))
 
@@ -45,13 +45,13 @@ def _review_day(day: str | None):
     return date.fromisoformat(day) if day else None
 
 
-# --- Caseload import (disbursement/caseload_import.py) -----------------------------------
+# --- Caseload import (disbursement/imports/caseload.py) -----------------------------------
 
 
 @shared_task
 def preview_import_batch(batch_id: int) -> None:
     """Check an uploaded caseload file and store its preview; writes nothing else."""
-    from .caseload_import import preview_batch
+    from .imports.caseload import preview_batch
 
     preview_batch(batch_id)
 
@@ -59,7 +59,7 @@ def preview_import_batch(batch_id: int) -> None:
 @shared_task
 def run_import_batch(batch_id: int) -> None:
     """Import a confirmed caseload file in one transaction; returns early if already done."""
-    from .caseload_import import run_import
+    from .imports.caseload import run_import
 
     run_import(batch_id)
 

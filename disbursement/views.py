@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, Unit
-from cases import cutoffs
+from cases.deadlines import cutoffs
 from cases.permissions import case_for_user
 from dengkou_aid.errors import DomainError, NotAllowed
 

@@ -4,7 +4,7 @@ revocations, complaints)."""
 
 from django.contrib import admin
 
-from cases.admin_archive import ReadOnlyAdmin
+from cases.documents.admin import ReadOnlyAdmin
 
 from .models import (
     AssessmentWeights,

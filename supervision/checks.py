@@ -19,7 +19,7 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KT
 
 from cases.assessment import CARE_STANDARD_KIND, round_amount
-from cases.calendar import ACCEPTANCE_LIMIT_WORKDAYS, add_workdays
+from cases.deadlines.calendar import ACCEPTANCE_LIMIT_WORKDAYS, add_workdays
 from cases.models import (
     DECIDED_STATES,
     LIVE_PAYMENT_STATES,

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.access import Scope, scope_for
 from accounts.models import Role, Unit, UnitKind
-from cases.calendar import add_workdays
+from cases.deadlines.calendar import add_workdays
 from cases.models import (
     CLOCK_STATES,
     LIVE_PAYMENT_STATES,

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from cases import calendar
+from cases.deadlines import calendar
 from cases.models import State
 
 from ..factories import CaseFactory, HouseholdFactory, PersonFactory

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 import time_machine
 
-from cases.deadlines import deadline_badge, filter_deadline, order_by_deadline
+from cases.deadlines.services import deadline_badge, filter_deadline, order_by_deadline
 from cases.models import Case, State
 
 TODAY = date(2026, 11, 27)  # a Friday

@@ -6,7 +6,7 @@ from datetime import date
 from django.core import mail
 
 from accounts.models import Notification
-from cases.deadlines import scan_deadlines
+from cases.deadlines.services import scan_deadlines
 from cases.models import State
 
 TODAY = date(2026, 11, 27)  # a Friday

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from accounts.models import Role
-from cases.holidays import HolidayImportError, import_holidays
+from cases.deadlines.holidays import HolidayImportError, import_holidays
 from cases.models import CalendarYear, Case, CaseEvent, WorkdayOverride
 
 from ..conftest import make_user

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from accounts.models import Notification
-from cases.cutoffs import (
+from cases.deadlines.cutoffs import (
     cutoff_reminder_day,
     grant_roster_leave,
     payment_cutoff_notice,

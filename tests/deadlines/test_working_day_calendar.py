@@ -4,7 +4,7 @@ chinese_calendar package, weekdays (provisional) for 2027, and the administrator
 from datetime import date
 
 from accounts.models import Notification, Role
-from cases import calendar
+from cases.deadlines import calendar
 from cases.models import CalendarYear, WorkdayOverride
 
 from ..conftest import make_user

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from cases.cutoffs import roster_due_date
+from cases.deadlines.cutoffs import roster_due_date
 from cases.models import RosterWindowLeave
 from dengkou_aid.errors import DomainError, NotAllowed
 from disbursement.models import Category, RosterState

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 import time_machine
 
-from cases.cutoffs import grant_roster_leave
+from cases.deadlines.cutoffs import grant_roster_leave
 from dengkou_aid.errors import DomainError, NotAllowed
 from disbursement.models import RosterSignature, RosterState, SignatureStep
 from disbursement.services import generate_roster, sign_roster, submit_roster

@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from pypdf import PdfReader
 
-from cases.archive import completeness, correct_file, missing_items
-from cases.documents import issue_document
+from cases.documents.archive import completeness, correct_file, missing_items
+from cases.documents.services import issue_document
 from cases.models import (
     CaseEvent,
     CaseFile,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.documents import issue_document
+from cases.documents.services import issue_document
 from cases.models import DocType, Document, State
 from dengkou_aid.errors import Conflict, NotAllowed
 

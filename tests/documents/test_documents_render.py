@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from cases.documents import issue_document, read_document
+from cases.documents.services import issue_document, read_document
 from cases.models import CaseEvent, DocType, Document, Outcome, State
 from dengkou_aid.lib.pdfcheck import pdf_fonts, pdf_text
 

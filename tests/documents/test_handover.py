@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 
-from cases.handover import create_handover, sign_handover
+from cases.documents.handover import create_handover, sign_handover
 from cases.models import Case, CaseEvent, HandoverSignature, State
 from dengkou_aid.errors import Conflict, DomainError, NotAllowed
 

@@ -10,7 +10,7 @@ from django.db import DatabaseError, connection, transaction
 
 from accounts.audit import record
 from accounts.models import AuditLog
-from cases.documents import issue_document
+from cases.documents.services import issue_document
 from cases.models import CaseEvent, DocType, Document, Signature, State
 
 from ..factories import UserFactory

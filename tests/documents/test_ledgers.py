@@ -8,8 +8,8 @@ from datetime import timedelta
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from cases.documents.ledgers import Period, ledgers
 from cases.events import record_event
-from cases.ledgers import Period, ledgers
 from cases.models import State
 
 from .builders import make_case, set_state
@@ -41,7 +41,7 @@ def test_the_ledger_lists_the_units_applications_decisions_and_stops(people):
 def test_the_page_shows_the_count_and_the_latest_rows_the_excel_file_all(
     people, login, monkeypatch
 ):
-    from cases import document_views
+    from cases.documents import views as document_views
 
     monkeypatch.setattr(document_views, "LEDGER_PAGE_ROWS", 2)
     cases = [make_case(people, State.ACCEPTED, head_name=name) for name in ("甲一", "乙二", "丙三")]

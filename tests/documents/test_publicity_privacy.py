@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from cases.documents import issue_document, read_document
+from cases.documents.services import issue_document, read_document
 from cases.models import DocType, Kind, Person, State
 from dengkou_aid.lib.pdfcheck import pdf_text
 

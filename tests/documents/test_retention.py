@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from cases.archive import destroy_archive, expired_cases, expires_on
+from cases.documents.archive import destroy_archive, expired_cases, expires_on
 from cases.models import ArchiveDestruction, Case, CaseEvent, Kind, RetentionRule, State
 from dengkou_aid.errors import Conflict, NotAllowed
 

@@ -10,11 +10,11 @@ from decimal import Decimal
 
 import pytest
 
-from cases.archive import archive_sections
+from cases.documents.archive import archive_sections
 from cases.models import Case, CaseEvent, Household, Person, State
 from dengkou_aid.lib.crypto import keyed_hash
-from disbursement import caseload_import
-from disbursement.caseload_import import import_caseload
+from disbursement.imports import caseload as caseload_import
+from disbursement.imports.caseload import import_caseload
 from disbursement.models import (
     ChangeKind,
     ChangeSource,

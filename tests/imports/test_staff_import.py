@@ -6,8 +6,8 @@ import csv
 import io
 
 from accounts.models import Role, User
+from disbursement.imports.staff import HEADER
 from disbursement.models import ImportBatch
-from disbursement.staff_import import HEADER
 
 from .conftest import confirm, latest_batch, upload
 

@@ -9,8 +9,8 @@ import pytest
 
 from accounts.models import Notification
 from cases.models import Income, IncomeKind, Kind, Person
-from disbursement.change_reports import decide_change_report, file_change_report
 from disbursement.models import ChangeReport, ChangeReportState, Review, ReviewTrigger
+from disbursement.reviews.change_reports import decide_change_report, file_change_report
 from disbursement.services import amount_in_force, generate_roster
 
 from .conftest import at

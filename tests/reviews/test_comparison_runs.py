@@ -9,7 +9,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from dengkou_aid.errors import DomainError, NotAllowed
 from dengkou_aid.lib.spreadsheets import Sheet, write_xlsx
-from disbursement.comparison import HEADER, import_comparison
 from disbursement.models import (
     ChangeReport,
     ComparisonFinding,
@@ -18,6 +17,7 @@ from disbursement.models import (
     Review,
     ReviewTrigger,
 )
+from disbursement.reviews.comparison import HEADER, import_comparison
 
 from ..factories import PersonFactory, unique_id_number
 

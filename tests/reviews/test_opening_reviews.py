@@ -9,7 +9,7 @@ import pytest
 from accounts.models import Notification
 from dengkou_aid.errors import Conflict
 from disbursement.models import Review, ReviewState, ReviewTrigger
-from disbursement.reviews import flag_overdue_reviews, open_review
+from disbursement.reviews.services import flag_overdue_reviews, open_review
 from disbursement.services import stop_entitlement
 from disbursement.tasks import open_due_reviews
 

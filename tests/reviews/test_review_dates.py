@@ -6,7 +6,7 @@ from datetime import date
 
 from cases.models import CountyRules, Kind
 from disbursement.models import ReviewRule, ReviewSchedule
-from disbursement.reviews import add_months_to_day, ensure_schedules, next_review_date
+from disbursement.reviews.services import add_months_to_day, ensure_schedules, next_review_date
 
 from .conftest import at
 

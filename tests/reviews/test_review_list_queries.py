@@ -7,8 +7,8 @@ from datetime import date
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from disbursement import reviews
 from disbursement.models import Review
+from disbursement.reviews import services as reviews
 
 from .conftest import at
 

@@ -10,8 +10,8 @@ import pytest
 from accounts.models import Role
 from cases.models import CountyRules, DocType
 from dengkou_aid.errors import Conflict, DomainError, NotAllowed
-from disbursement import reviews
 from disbursement.models import ReviewOutcome, ReviewSchedule, ReviewState, ReviewTrigger
+from disbursement.reviews import services as reviews
 from disbursement.services import amount_in_force, generate_roster
 
 from ..conftest import make_user

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from disbursement import reviews
 from disbursement.models import Review, ReviewState, ReviewTrigger
+from disbursement.reviews import services as reviews
 
 from .conftest import at
 from .test_review_outcomes import assessed, decided

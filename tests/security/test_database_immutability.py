@@ -24,7 +24,7 @@ from django.db import connection, models, transaction
 
 from accounts.audit import record
 from accounts.models import AuditLog
-from cases.documents import issue_document
+from cases.documents.services import issue_document
 from cases.events import record_event, sign
 from cases.models import (
     ArchiveDestruction,

@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import AuditLog
-from cases import archive
+from cases.documents import archive
 from cases.models import CaseFile, State
 from dengkou_aid.errors import Conflict
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.holidays import HolidayImportError, decode_csv, import_holidays
+from cases.deadlines.holidays import HolidayImportError, decode_csv, import_holidays
 
 
 class Command(BaseCommand):

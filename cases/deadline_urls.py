@@ -1,7 +1,0 @@
-from django.urls import path
-
-from .deadline_views import deadline_list
-
-app_name = "deadlines"
-
-urlpatterns = [path("", deadline_list, name="list")]

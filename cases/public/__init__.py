@@ -1,0 +1,1 @@
+"""Pages open without sign-in: the public index, service guides and publicity notices."""

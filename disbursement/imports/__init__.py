@@ -1,0 +1,1 @@
+"""Imports of an existing caseload and of staff lists: upload, preview, confirm."""

@@ -1,0 +1,1 @@
+"""Dynamic management: periodic reviews, change reports and comparison runs."""
