@@ -1225,7 +1225,7 @@ class CalendarYear(models.Model):
 
 
 def _calendar_changed() -> None:
-    from .deadlines.calendar import invalidate
+    from .deadlines.cache import invalidate
 
     invalidate()
 

@@ -13,12 +13,15 @@ through a one-query fingerprint of the table.
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 from django.db import connection
 
 from dengkou_aid.lib.workdays import WorkdayCalendar, WorkdayResult
+
+from .cache import cached as _cached
+from .cache import invalidate
+from .cache import lock as _lock
 
 ACCEPTANCE_LIMIT_WORKDAYS = 20
 EXTENSION_WORKDAYS = 10
@@ -41,9 +44,6 @@ __all__ = [
     "workdays_between",
 ]
 
-_lock = threading.Lock()
-_cached: dict[str, object] = {"fingerprint": None, "calendar": None}
-
 
 def current_calendar() -> WorkdayCalendar:
     """The calendar as the table stands now (one fingerprint query; rebuilt only on change)."""
@@ -53,13 +53,6 @@ def current_calendar() -> WorkdayCalendar:
             _cached["calendar"] = _build()
             _cached["fingerprint"] = fingerprint
         return _cached["calendar"]  # type: ignore[return-value]
-
-
-def invalidate() -> None:
-    """Drop this process's calendar; the next call rebuilds it from the table."""
-    with _lock:
-        _cached["calendar"] = None
-        _cached["fingerprint"] = None
 
 
 def is_workday(day: date) -> bool:
