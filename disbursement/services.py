@@ -214,7 +214,7 @@ def create_entitlement(
             data={"start_month": start, "amount": amount, "account": mask_account(number)},
         )
         # Its first periodic review counts from the decision (the monthly task only fills gaps).
-        from .reviews.services import schedule_review  # reviews builds on this module
+        from .reviews.schedule import schedule_review
 
         schedule_review(entitlement=entitlement, last_review=locked.decided_on or start)
     return entitlement

@@ -75,7 +75,7 @@ from disbursement.models import (
     ReviewSchedule,
     category_for,
 )
-from disbursement.reviews.services import add_months_to_day, months_for
+from disbursement.reviews.schedule import add_months_to_day, months_for
 from disbursement.services import adjust_entitlement, clean_account_number
 
 HEADER = (
@@ -912,7 +912,7 @@ def amount_problem(
 
 
 def review_rule(tally: Tally) -> str:
-    """reviews.review_rule_for, in memory: imported members count as able to work."""
+    """reviews.schedule.review_rule_for, in memory: imported members count as able to work."""
     volatile = tally.irregular and tally.kind != Kind.TEKUN
     return ReviewRule.VOLATILE if volatile else ReviewRule.STABLE
 

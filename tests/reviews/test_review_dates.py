@@ -6,7 +6,8 @@ from datetime import date
 
 from cases.models import CountyRules, Kind
 from disbursement.models import ReviewRule, ReviewSchedule
-from disbursement.reviews.services import add_months_to_day, ensure_schedules, next_review_date
+from disbursement.reviews.schedule import add_months_to_day, next_review_date
+from disbursement.reviews.services import ensure_schedules
 
 from .conftest import at
 
