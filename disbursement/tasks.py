@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
+# The export and import tasks live beside the work they run (so the module that queues them
+# does not import this one back); importing them here registers them with the worker.
+from .exports import run_export  # noqa: F401
+from .imports.caseload import preview_import_batch, run_import_batch  # noqa: F401
 from .services import generate_all_rosters, next_month
-
-
-@shared_task
-def run_export(job_id: int) -> None:
-    from .exports import run_export_job
-
-    run_export_job(job_id)
 
 
 @shared_task
@@ -43,25 +40,6 @@ def _review_day(day: str | None):
     from datetime import date
 
     return date.fromisoformat(day) if day else None
-
-
-# --- Caseload import (disbursement/imports/caseload.py) -----------------------------------
-
-
-@shared_task
-def preview_import_batch(batch_id: int) -> None:
-    """Check an uploaded caseload file and store its preview; writes nothing else."""
-    from .imports.caseload import preview_batch
-
-    preview_batch(batch_id)
-
-
-@shared_task
-def run_import_batch(batch_id: int) -> None:
-    """Import a confirmed caseload file in one transaction; returns early if already done."""
-    from .imports.caseload import run_import
-
-    run_import(batch_id)
 
 
 # --- Monthly cut-offs (disbursement/roster_checks.py; dates from cases.cutoffs) -----------

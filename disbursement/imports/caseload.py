@@ -28,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 from itertools import islice
 from typing import Any, BinaryIO
 
+from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
@@ -1602,8 +1603,6 @@ def upload_caseload(*, file: Any, actor: User) -> ImportBatch:
     batch = store_upload(
         file=file, kind=ImportBatch.Kind.CASELOAD, header=HEADER, actor=actor, scope=scope
     )
-    from disbursement.tasks import preview_import_batch
-
     transaction.on_commit(lambda: preview_import_batch.delay(batch.pk))
     return batch
 
@@ -1617,6 +1616,12 @@ def progress_of(batch: ImportBatch) -> int:
     if batch.state in (ImportBatch.State.CHECKING, ImportBatch.State.IMPORTING):
         return int(cache.get(f"imports:progress:{batch.pk}", 0))
     return 100
+
+
+@shared_task(name="disbursement.tasks.preview_import_batch")
+def preview_import_batch(batch_id: int) -> None:
+    """Check an uploaded caseload file and store its preview; writes nothing else."""
+    preview_batch(batch_id)
 
 
 def preview_batch(batch_id: int) -> ImportBatch:
@@ -1667,10 +1672,14 @@ def confirm_caseload(*, batch: ImportBatch, actor: User) -> ImportBatch:
         locked.imported_by = actor
         locked.save(update_fields=["state", "imported_by"])
         set_progress(locked.pk, 0)
-        from disbursement.tasks import run_import_batch
-
         transaction.on_commit(lambda: run_import_batch.delay(locked.pk))
     return locked
+
+
+@shared_task(name="disbursement.tasks.run_import_batch")
+def run_import_batch(batch_id: int) -> None:
+    """Import a confirmed caseload file in one transaction; returns early if already done."""
+    run_import(batch_id)
 
 
 def run_import(batch_id: int) -> ImportBatch:
