@@ -4,14 +4,11 @@ loop over loaded cases, so the county dashboard stays fast at a million cases.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -27,6 +24,7 @@ from cases.models import (
     Outcome,
     State,
 )
+from dengkou_aid.lib.queries import no_jit
 
 from . import summary
 from .models import (
@@ -91,18 +89,6 @@ def _chart(kind: str, categories: list, series: dict[str, list], *, stack: bool 
         ],
         "stack": stack,
     }
-
-
-@contextmanager
-def no_jit() -> Iterator[None]:
-    """PostgreSQL's JIT spends a few hundred ms compiling each large aggregate for no gain."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET jit = off")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET jit")
 
 
 def dashboard(

@@ -21,6 +21,7 @@ from cases.events import locked_case, record_event, require_transition, save_tra
 from cases.models import Case, SignatureStep
 from dengkou_aid.errors import Conflict, DomainError, NotAllowed
 from dengkou_aid.lib.pdf import render_pdf
+from dengkou_aid.lib.queries import no_jit
 from dengkou_aid.lib.stored_names import stored_name
 from dengkou_aid.lib.uploads import UploadRejected, check_upload
 
@@ -37,7 +38,6 @@ from .models import (
     SpotCheckPhoto,
     SpotCheckSample,
 )
-from .selectors import no_jit
 
 CHUNK = 1000
 LEADER_ROLES = (Role.FIRST_RESPONSIBLE, Role.DIRECT_RESPONSIBLE)

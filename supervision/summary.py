@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from accounts.access import Scope
 from cases.models import Case, CaseEvent, State
+from dengkou_aid.lib.queries import no_jit
 
 from .models import DashboardSnapshot, DashboardTally
 
@@ -58,8 +59,6 @@ def _insert(
 def refresh(month: date | None = None) -> DashboardSnapshot:
     """Count the dashboard's summary figures now (payments for `month`, default this month)."""
     from disbursement.services import in_force_queryset
-
-    from .selectors import no_jit
 
     month = (month or timezone.localdate()).replace(day=1)
     started = time.perf_counter()
