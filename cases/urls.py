@@ -1,12 +1,10 @@
-"""Case pages under /cases/."""
+"""The cases app's pages: case pages under /cases/, deadlines, documents, public pages."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
-app_name = "cases"
-
-urlpatterns = [
+case_patterns = [
     path("", views.case_list, name="list"),
     path("new/", views.new_application, name="new"),
     path("verification/", views.verification_queue, name="verification"),
@@ -14,4 +12,11 @@ urlpatterns = [
     path("<int:pk>/", views.case_page, name="detail"),
     path("<int:pk>/upload/", views.upload, name="upload"),
     path("<int:pk>/do/<str:name>/", views.take_step, name="step"),
+]
+
+urlpatterns = [
+    path("cases/", include((case_patterns, "cases"))),
+    path("documents/", include("cases.documents.urls")),
+    path("public/", include("cases.public.urls")),
+    path("cases/deadlines/", include("cases.deadlines.urls")),
 ]

@@ -1,8 +1,10 @@
-from django.urls import path
+"""The disbursement app's API, under /api/: rosters and entitlements, dynamic management."""
+
+from django.urls import include, path
 
 from . import api
 
-urlpatterns = [
+roster_api_patterns = [
     path("rosters/", api.RosterListApi.as_view(), name="api-rosters"),
     path("rosters/generate/", api.RosterGenerateApi.as_view(), name="api-roster-generate"),
     path(
@@ -25,4 +27,9 @@ urlpatterns = [
         name="api-entitlement-adjust",
     ),
     path("fund-requests/", api.FundRequestApi.as_view(), name="api-fund-request"),
+]
+
+urlpatterns = [
+    path("disbursement/", include(roster_api_patterns)),
+    path("reviews/", include("disbursement.reviews.api_urls")),
 ]

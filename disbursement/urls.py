@@ -1,10 +1,10 @@
-from django.urls import path
+"""The disbursement app's pages: rosters and money, imports, dynamic management."""
+
+from django.urls import include, path
 
 from . import views
 
-app_name = "disbursement"
-
-urlpatterns = [
+roster_patterns = [
     path("", views.roster_list, name="roster_list"),
     path("rosters/generate/", views.roster_generate, name="roster_generate"),
     path("rosters/supplementary/", views.roster_supplementary, name="roster_supplementary"),
@@ -20,4 +20,10 @@ urlpatterns = [
     path("county/<str:month>/fund-release/", views.county_fund_release, name="county_fund_release"),
     path("county/<str:month>/leave/", views.county_roster_leave, name="county_roster_leave"),
     path("plan/<int:year>/", views.plan_page, name="plan"),
+]
+
+urlpatterns = [
+    path("imports/", include("disbursement.imports.urls")),
+    path("disbursement/", include((roster_patterns, "disbursement"))),
+    path("reviews/", include("disbursement.reviews.urls")),
 ]

@@ -8,7 +8,6 @@ POST /api/reviews/change-reports/<id>/decision/   the unit handler's decision
 
 from __future__ import annotations
 
-from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -137,14 +136,3 @@ class DecisionView(APIView):
             note=data.validated_data.get("note", ""),
         )
         return Response(ChangeReportOut(report).data)
-
-
-urlpatterns = [
-    path("households/", HouseholdsView.as_view(), name="api-review-households"),
-    path("change-reports/", ChangeReportsView.as_view(), name="api-change-reports"),
-    path(
-        "change-reports/<int:pk>/decision/",
-        DecisionView.as_view(),
-        name="api-change-report-decision",
-    ),
-]
