@@ -1,4 +1,5 @@
-"""Supervision: the county bureau's dashboards, nightly system checks, the 30% field spot-check
-sample, bulletins, rectification and revocation, complaints, statistics and yearly assessment.
+"""Supervision: the county bureau's dashboards (selectors.py, summary.py), nightly system
+checks (checks.py), the 30% field spot-check sample (sampling.py), bulletins, rectification
+and revocation, complaints, statistics and the yearly assessment (services.py).
 
-The top layer: reads everything below it."""
+Layer 3, the top: reads everything below it; nothing imports it."""
