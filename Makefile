@@ -36,10 +36,12 @@ _migrate:
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_reference_data
 
+# HOST=127.0.0.1:8101 make run serves (and prints) that address.
 _seed:
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --address $(HOST)
 
 _serve:
+	@echo "Serving http://$(HOST)/"
 	$(BIN)/python manage.py runserver $(HOST)
 
 lint: install

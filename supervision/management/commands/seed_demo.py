@@ -60,6 +60,13 @@ DEMO_MODULES = ["cases.demo", "disbursement.demo", "supervision.demo"]
 class Command(BaseCommand):
     help = "生成演示数据（样例嘎查村、两个单位各岗位演示账号、演示保障标准）并打印登录信息；可重复执行；生产模式下拒绝执行。"
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--address",
+            default="127.0.0.1:8000",
+            help="服务地址（host:port），只用于打印登录地址；`make run` 传入其 HOST。",
+        )
+
     def handle(self, *args, **options) -> None:
         if settings.PRODUCTION:
             raise CommandError("生产模式下不允许生成演示数据。")
@@ -74,7 +81,7 @@ class Command(BaseCommand):
             except ModuleNotFoundError:
                 continue
             module.seed(context)
-        self._print(logins)
+        self._print(logins, address=options["address"])
 
     def _seed_people(self) -> list[tuple[str, str, str, bool]]:
         logins: list[tuple[str, str, str, bool]] = []
@@ -187,7 +194,7 @@ class Command(BaseCommand):
                 },
             )
 
-    def _print(self, logins: list[tuple[str, str, str, bool]]) -> None:
+    def _print(self, logins: list[tuple[str, str, str, bool]], *, address: str) -> None:
         self.stdout.write(f"\n演示账号（密码均为 {DEMO_PASSWORD}）：")
         for username, full_name, role, two_factor in logins:
             mark = "  需动态口令" if two_factor else ""
@@ -199,5 +206,5 @@ class Command(BaseCommand):
             f"  3. 使用一次性备用码（每个账号每个码只能用一次）：{'、'.join(DEMO_STATIC_TOKENS)}。"
         )
         self.stdout.write(
-            "\n浏览器打开 http://127.0.0.1:8000/ 登录；接口文档 /api/docs/；公开信息 /public/。"
+            f"\n浏览器打开 http://{address}/ 登录；接口文档 /api/docs/；公开信息 /public/。"
         )
