@@ -38,7 +38,9 @@ django.setup()
 from accounts.models import Role, RoleGrant, Unit, UnitKind, User, Village, VillageKind  # noqa: E402
 from cases.models import Area, PolicyStandard, StandardKind  # noqa: E402
 from dengkou_aid.lib.idnumber import check_char  # noqa: E402
-from disbursement.imports.caseload import HEADER, check_caseload, import_caseload  # noqa: E402
+from disbursement.imports.preview import check_caseload  # noqa: E402
+from disbursement.imports.reading import HEADER  # noqa: E402
+from disbursement.imports.write import import_caseload  # noqa: E402
 
 UNITS = 10
 VILLAGES = 100

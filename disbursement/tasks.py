@@ -7,7 +7,8 @@ from celery import shared_task
 # The export and import tasks live beside the work they run (so the module that queues them
 # does not import this one back); importing them here registers them with the worker.
 from .exports import run_export  # noqa: F401
-from .imports.caseload import preview_import_batch, run_import_batch  # noqa: F401
+from .imports.preview import preview_import_batch  # noqa: F401
+from .imports.write import run_import_batch  # noqa: F401
 from .services import generate_all_rosters, next_month
 
 

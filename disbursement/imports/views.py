@@ -17,11 +17,12 @@ from dengkou_aid.errors import DomainError, NotAllowed
 from disbursement.models import ImportBatch
 
 from . import caseload as caseload_import
+from . import preview, reading
 from . import staff as staff_import
 
 ERRORS_SHOWN = 500
 TEMPLATES = {
-    "caseload": (caseload_import, "在保家庭导入模板"),
+    "caseload": (reading, "在保家庭导入模板"),
     "staff": (staff_import, "工作人员导入模板"),
 }
 
@@ -133,7 +134,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "batch": batch,
         "errors": batch.errors[:ERRORS_SHOWN],
         "errors_cut": batch.error_total > ERRORS_SHOWN,
-        "progress": caseload_import.progress_of(batch),
+        "progress": preview.progress_of(batch),
         "running": batch.state in (ImportBatch.State.CHECKING, ImportBatch.State.IMPORTING),
         "issued": issued,
         "can_confirm": _can_confirm(batch),
@@ -158,7 +159,7 @@ def batch_status(request: HttpRequest, pk: int) -> JsonResponse:
         {
             "state": batch.state,
             "state_label": batch.get_state_display(),
-            "progress": caseload_import.progress_of(batch),
+            "progress": preview.progress_of(batch),
             "done": batch.state not in (ImportBatch.State.CHECKING, ImportBatch.State.IMPORTING),
         }
     )

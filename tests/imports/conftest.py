@@ -8,7 +8,7 @@ import io
 import pytest
 
 from dengkou_aid.lib.spreadsheets import Sheet, write_xlsx
-from disbursement.imports.caseload import HEADER
+from disbursement.imports.reading import HEADER
 
 from ..factories import unique_id_number
 

@@ -13,8 +13,8 @@ import pytest
 from cases.documents.archive import archive_sections
 from cases.models import Case, CaseEvent, Household, Person, State
 from dengkou_aid.lib.crypto import keyed_hash
-from disbursement.imports import caseload as caseload_import
-from disbursement.imports.caseload import import_caseload
+from disbursement.imports import write as caseload_import
+from disbursement.imports.write import import_caseload
 from disbursement.models import (
     ChangeKind,
     ChangeSource,

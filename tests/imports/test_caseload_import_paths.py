@@ -9,7 +9,7 @@ import io
 from django.db import transaction
 
 from cases.models import Case, CaseEvent, Household, Person
-from disbursement.imports import caseload as caseload_import
+from disbursement.imports import write as caseload_import
 from disbursement.models import Entitlement, EntitlementChange, ReviewSchedule
 
 from ..factories import unique_id_number

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from cases.models import Case, Household, Person
-from disbursement.imports.caseload import check_caseload
+from disbursement.imports.preview import check_caseload
 from disbursement.models import ImportBatch
 
 from ..factories import PersonFactory, unique_id_number
@@ -144,7 +144,7 @@ def test_a_marginal_amount_up_to_the_ceiling_is_accepted(caseload):
 def test_the_preview_of_a_later_file_counts_the_households_it_would_update(caseload):
     import io
 
-    from disbursement.imports.caseload import import_caseload
+    from disbursement.imports.write import import_caseload
 
     first = [*household("H1", 2, amount="1200"), row("H2", amount="600")]
     data = csv_file(first).getvalue()

@@ -3,7 +3,7 @@ and reason; the rest of the file is previewed and imported as usual."""
 
 from __future__ import annotations
 
-from disbursement.imports.caseload import check_caseload
+from disbursement.imports.preview import check_caseload
 
 from .conftest import csv_file, household, row
 
