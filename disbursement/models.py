@@ -740,7 +740,7 @@ class Review(models.Model):
     def overdue(self) -> bool:
         return self.is_open and self.due_on < timezone.localdate()
 
-    # Transition bodies set fields and nothing else; disbursement.reviews does the rest.
+    # Transition bodies set fields and nothing else; disbursement.reviews.services does the rest.
 
     @transition(field=state, source=ReviewState.OPEN, target=ReviewState.VERIFICATION_REQUESTED)
     def request_verification(self) -> None:
@@ -984,7 +984,7 @@ class ComparisonIssue(models.Model):
         ]
 
 
-# --- Caseload and staff imports (disbursement/imports/caseload.py, staff_import.py) -------
+# --- Caseload and staff imports (disbursement/imports/) -------
 
 
 class ImportBatch(models.Model):

@@ -43,7 +43,7 @@ def _review_day(day: str | None):
     return date.fromisoformat(day) if day else None
 
 
-# --- Monthly cut-offs (disbursement/roster_checks.py; dates from cases.cutoffs) -----------
+# --- Monthly cut-offs (disbursement/roster_checks.py; dates from cases.deadlines.cutoffs) -----------
 
 
 @shared_task(name="disbursement.tasks.flag_missing_rosters")
