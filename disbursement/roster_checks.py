@@ -1,6 +1,6 @@
 """After the 25th: flag to the county every approval unit whose payment roster is missing.
 
-The dates (the 20th–25th window and the county's leave) come from `cases.cutoffs`; what
+The dates (the 20th–25th window and the county's leave) come from `cases.deadlines.cutoffs`; what
 counts as submitted is this layer's: a regular roster the unit has submitted or the county
 has accepted. Each flag is sent once per unit and month.
 """
