@@ -129,6 +129,8 @@ class Command(BaseCommand):
         logins.append(
             self._user("admin", "系统管理员（演示）", county, Role.ADMINISTRATOR, staff=True)
         )
+        # 三员分立: the audit log is read by its own officer, not by the administrator.
+        logins.append(self._user("auditor", "安全审计员（演示）", county, Role.AUDIT_READER))
         return logins
 
     def _village(self, unit: Unit, code: str, name: str, kind: str, klass: str) -> Village:
