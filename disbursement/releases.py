@@ -197,3 +197,32 @@ def release_figures(month: date) -> list[ReleaseRow]:
         target.releases.append(release)
     order = {value: index for index, value in enumerate(Category.values)}
     return sorted(rows.values(), key=lambda r: (r.unit.code, order.get(r.category, len(order))))
+
+
+def letter_number(fund_request: CountyFundRequest) -> str:
+    """The request's number in its year: requests are never deleted, so the number stays."""
+    ordinal = CountyFundRequest.objects.filter(
+        created_at__year=fund_request.created_at.year, pk__lte=fund_request.pk
+    ).count()
+    return f"磴民请〔{fund_request.created_at.year}〕{ordinal}号"
+
+
+def fund_request_letter_pdf(fund_request: CountyFundRequest) -> bytes:
+    """The county's letter asking the finance bureau (县财政局) for the month's funds."""
+    from dengkou_aid.lib.pdf import render_pdf
+
+    labels = dict(Category.choices)
+    rows = [
+        {**row, "category_label": labels.get(row["category"], row["category"])}
+        for row in fund_request.totals
+    ]
+    return render_pdf(
+        "disbursement/pdf/fund_request_letter.html",
+        {
+            "title": f"关于拨付{fund_request.month:%Y年%m月}社会救助资金的请示",
+            "header": "磴口县民政局",
+            "number": letter_number(fund_request),
+            "request": fund_request,
+            "rows": rows,
+        },
+    )

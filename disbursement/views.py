@@ -305,6 +305,22 @@ def county_fund_request(request: HttpRequest, month: str) -> HttpResponse:
     return redirect("disbursement:county_month", month=month)
 
 
+@login_required
+def county_fund_request_letter(request: HttpRequest, month: str, request_id: int) -> HttpResponse:
+    """The fund request's letter to the county finance bureau, as a PDF."""
+    _require_county(request.user)
+    try:
+        day = parse_month(month)
+    except DomainError:
+        raise Http404("未找到该记录。") from None
+    fund_request = selectors.fund_requests(day).filter(pk=request_id).first()
+    if fund_request is None:
+        raise Http404("未找到该记录。")
+    response = HttpResponse(releases.fund_request_letter_pdf(fund_request), "application/pdf")
+    response["Content-Disposition"] = f'inline; filename="fund-request-{fund_request.pk}.pdf"'
+    return response
+
+
 RELEASE_FIELDS = (
     "fund_request",
     "unit",

@@ -246,3 +246,35 @@ def test_the_county_month_page_shows_requested_released_outstanding_per_unit_and
         "released": "340.50",
         "outstanding": "499.50",
     }
+
+
+def test_the_fund_request_letter_is_a_numbered_pdf_with_the_summary_and_signature_boxes(
+    people, fund_request, login
+):
+    from dengkou_aid.lib.pdfcheck import pdf_fonts, pdf_text
+
+    response = login(people.finance).get(
+        f"/disbursement/county/2026-12/fund-request/{fund_request.pk}/letter.pdf"
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content).replace(" ", "")
+    year = fund_request.created_at.year
+    assert f"磴民请〔{year}〕1号" in text  # the year's first request
+    assert "磴口县财政局：" in text
+    # 52,856.00 + 840.00 = 53,696.00 over 2 households.
+    assert "应发放2户，金额合计53696.00元" in text
+    assert "52856.00" in text and "840.00" in text
+    for box in ("经办人", "资金管理负责人", "局领导", "单位盖章"):
+        assert box in text
+    fonts = pdf_fonts(response.content)
+    assert any(f["emb"] == "yes" and "Noto" in f["name"] and "CJK" in f["name"] for f in fonts)
+    assert all(f["emb"] == "yes" for f in fonts)
+
+
+def test_a_unit_cannot_open_the_fund_request_letter(people, fund_request, login):
+    response = login(people.handler).get(
+        f"/disbursement/county/2026-12/fund-request/{fund_request.pk}/letter.pdf"
+    )
+    assert response.status_code == 404
