@@ -457,22 +457,52 @@ class CountyFundRequest(ImmutableModel):
 
 
 class FundRelease(ImmutableModel):
-    """Funds the finance bureau released for a unit's month."""
+    """Funds the finance bureau released against a county fund request, for a unit and category.
 
+    Written once, through `services.record_fund_release`: the released total of a request's
+    unit and category never exceeds what was requested unless a county supervisor records why
+    (`over_reason`). A voucher number (拨付凭证号) names one release. Releases recorded before
+    these checks (`recorded_before_checks`) keep what they said, duplicates included; the
+    migration attached them to their month's request where only one could be meant.
+    """
+
+    fund_request = models.ForeignKey(
+        CountyFundRequest,
+        verbose_name="请款汇总",
+        on_delete=models.PROTECT,
+        related_name="releases",
+        null=True,
+        blank=True,
+    )
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="fund_releases")
+    category = models.CharField("类别", max_length=20, choices=Category.choices, blank=True)
     month = models.DateField("发放月份")
     amount = models.DecimalField("拨付金额（元）", **MONEY)
     released_on = models.DateField("拨付日期")
     reference = models.CharField("拨付凭证号", max_length=60, blank=True)
+    over_reason = models.CharField("超出请款金额的原因", max_length=300, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_before_checks = models.BooleanField("检查启用前登记", default=False)
 
     class Meta:
         verbose_name = "资金拨付记录"
         verbose_name_plural = "资金拨付记录"
         ordering = ["-month", "unit_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reference"],
+                condition=Q(recorded_before_checks=False),
+                name="one_release_per_voucher",
+                violation_error_message="该凭证号已登记过拨付。",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) | Q(recorded_before_checks=True),
+                name="release_amount_positive",
+            ),
+        ]
 
 
 class FundDemandPlan(models.Model):

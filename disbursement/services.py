@@ -35,7 +35,6 @@ from .models import (
     CountyFundRequest,
     Entitlement,
     EntitlementChange,
-    FundRelease,
     PaymentRoster,
     RosterEvent,
     RosterKind,
@@ -936,27 +935,6 @@ def _totals_of(rosters: list[PaymentRoster]) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
-
-
-@transaction.atomic
-def record_fund_release(
-    *, unit: Unit, month: date, amount: Decimal, released_on: date, reference: str, actor: User
-) -> FundRelease:
-    """Record funds the finance bureau released for a unit's month."""
-    _require_county(actor)
-    _require_first_of_month(month, "month")
-    if Decimal(amount) <= 0:
-        raise DomainError("拨付金额须大于0。", field="amount")
-    if not unit.is_approval_unit:
-        raise DomainError("拨付对象须为苏木镇或农场公司。", field="unit")
-    return FundRelease.objects.create(
-        unit=unit,
-        month=month,
-        amount=Decimal(amount),
-        released_on=released_on,
-        reference=reference.strip(),
-        recorded_by=actor,
-    )
 
 
 def _event(

@@ -17,6 +17,11 @@ roster_patterns = [
     path("exports/<int:job_id>/", views.export_status, name="export_status"),
     path("county/<str:month>/", views.county_month, name="county_month"),
     path("county/<str:month>/fund-request/", views.county_fund_request, name="county_fund_request"),
+    path(
+        "county/<str:month>/fund-request/<int:request_id>/letter.pdf",
+        views.county_fund_request_letter,
+        name="county_fund_request_letter",
+    ),
     path("county/<str:month>/fund-release/", views.county_fund_release, name="county_fund_release"),
     path("county/<str:month>/leave/", views.county_roster_leave, name="county_roster_leave"),
     path("plan/<int:year>/", views.plan_page, name="plan"),

@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, Unit
@@ -18,9 +17,17 @@ from cases.deadlines import cutoffs
 from cases.permissions import case_for_user
 from dengkou_aid.errors import DomainError, NotAllowed
 
-from . import plan, selectors, services
+from . import plan, releases, selectors, services
 from .exports import request_export
-from .models import AccountKind, ChangeSource, ExportJob, FundDemandPlan, RosterKind, RosterState
+from .models import (
+    AccountKind,
+    Category,
+    ChangeSource,
+    ExportJob,
+    FundDemandPlan,
+    RosterKind,
+    RosterState,
+)
 
 
 def parse_month(text: str | None, *, default: date | None = None) -> date:
@@ -245,8 +252,20 @@ def county_month(request: HttpRequest, month: str) -> HttpResponse:
         day = parse_month(month)
     except DomainError:
         raise Http404("未找到该记录。") from None
+    return _county_month_page(request, day)
+
+
+def _county_month_page(
+    request: HttpRequest,
+    day: date,
+    *,
+    release_errors: dict[str, str] | None = None,
+    release_values: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     overview = selectors.month_overview(day)
     expected = [u for u in overview if u.expected]
+    requests = selectors.fund_requests(day)
     return render(
         request,
         "disbursement/county_month.html",
@@ -255,13 +274,18 @@ def county_month(request: HttpRequest, month: str) -> HttpResponse:
             "overview": overview,
             "expected_count": len(expected),
             "submitted_count": sum(1 for u in expected if u.submitted),
-            "requests": selectors.fund_requests(day),
+            "requests": requests,
             "problems": services.reconcile_month(day),
             "previous": services.add_months(day, -1),
             "following": services.add_months(day, 1),
             "units": Unit.objects.approval_units().filter(is_active=True),
             "leaves": selectors.roster_leaves(day),
+            "release_rows": releases.release_figures(day),
+            "categories": Category.choices,
+            "release_errors": release_errors or {},
+            "release_values": release_values or {},
         },
+        status=status,
     )
 
 
@@ -282,29 +306,80 @@ def county_fund_request(request: HttpRequest, month: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
-def county_fund_release(request: HttpRequest, month: str) -> HttpResponse:
+def county_fund_request_letter(request: HttpRequest, month: str, request_id: int) -> HttpResponse:
+    """The fund request's letter to the county finance bureau, as a PDF."""
     _require_county(request.user)
     try:
         day = parse_month(month)
+    except DomainError:
+        raise Http404("未找到该记录。") from None
+    fund_request = selectors.fund_requests(day).filter(pk=request_id).first()
+    if fund_request is None:
+        raise Http404("未找到该记录。")
+    response = HttpResponse(releases.fund_request_letter_pdf(fund_request), "application/pdf")
+    response["Content-Disposition"] = f'inline; filename="fund-request-{fund_request.pk}.pdf"'
+    return response
+
+
+RELEASE_FIELDS = (
+    "fund_request",
+    "unit",
+    "category",
+    "amount",
+    "released_on",
+    "reference",
+    "over_reason",
+)
+
+
+@login_required
+@require_POST
+def county_fund_release(request: HttpRequest, month: str) -> HttpResponse:
+    """Record a release; a refusal shows its message by the field, with what was typed kept."""
+    _require_county(request.user)
+    try:
+        day = parse_month(month)
+    except DomainError:
+        raise Http404("未找到该记录。") from None
+    typed = {name: request.POST.get(name, "").strip() for name in RELEASE_FIELDS}
+    try:
+        fund_request = selectors.fund_requests(day).filter(pk=_int(typed["fund_request"])).first()
+        if fund_request is None:
+            raise DomainError(
+                "本月尚未生成请款汇总，或所选请款汇总不属于本月，不能登记拨付。",
+                field="fund_request",
+            )
         unit = _posted_unit(request)
-        services.record_fund_release(
+        try:
+            released_on = date.fromisoformat(typed["released_on"])
+        except ValueError:
+            raise DomainError("请填写拨付日期（例如 2026-12-05）。", field="released_on") from None
+        release = releases.record_fund_release(
+            fund_request=fund_request,
             unit=unit,
-            month=day,
-            amount=_decimal(request.POST.get("amount"), "amount"),
-            released_on=date.fromisoformat(
-                request.POST.get("released_on") or str(timezone.localdate())
-            ),
-            reference=request.POST.get("reference", ""),
+            category=typed["category"],
+            amount=typed["amount"],
+            released_on=released_on,
+            reference=typed["reference"],
+            over_reason=typed["over_reason"],
             actor=request.user,
         )
     except DomainError as error:
-        _fail(request, error)
-    except ValueError:
-        messages.error(request, "拨付日期格式不正确。")
-    else:
-        messages.success(request, "拨付记录已保存。")
+        return _county_month_page(
+            request,
+            day,
+            release_errors={error.field or "form": error.message},
+            release_values=typed,
+            status=error.status,
+        )
+    messages.success(
+        request, f"已登记拨付：{release.unit.name}{release.amount}元，凭证号{release.reference}。"
+    )
     return redirect("disbursement:county_month", month=month)
+
+
+def _int(text: str) -> int:
+    return int(text) if text.isdigit() else 0
 
 
 @login_required

@@ -13,13 +13,13 @@ from cases.deadlines.cutoffs import roster_due_date
 from cases.models import RosterWindowLeave
 from dengkou_aid.errors import DomainError, NotAllowed
 from disbursement.models import Category, RosterState
+from disbursement.releases import record_fund_release
 from disbursement.selectors import month_overview
 from disbursement.services import (
     county_totals,
     create_fund_request,
     generate_roster,
     reconcile_month,
-    record_fund_release,
     return_roster,
     submit_roster,
 )
@@ -127,16 +127,18 @@ def test_only_the_county_returns_rosters_and_requests_funds(people, submitted_ro
 def test_fund_releases_are_recorded_per_unit(people, submitted_roster):
     from datetime import date
 
+    request = create_fund_request(month=DECEMBER, actor=people.finance)
     record_fund_release(
+        fund_request=request,
         unit=people.unit_a,
-        month=DECEMBER,
-        amount=Decimal("1510"),
+        category=Category.DIBAO_RURAL,
+        amount=Decimal("670"),
         released_on=date(2026, 12, 5),
         reference="磴财拨〔2026〕12号",
         actor=people.finance,
     )
     overview = {u.unit.pk: u for u in month_overview(DECEMBER)}
-    assert overview[people.unit_a.pk].released == Decimal("1510")
+    assert overview[people.unit_a.pk].released == Decimal("670")
 
 
 def test_the_county_page_shows_who_submitted(people, login, submitted_roster):
