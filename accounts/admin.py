@@ -19,7 +19,13 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import Notification, RoleGrant, Unit, User, Village, VillageChange, separation_problem
-from .services import grant_role, remove_role, reset_second_factor, set_password_by_administrator
+from .services import (
+    grant_role,
+    refuse_role_grant,
+    remove_role,
+    reset_second_factor,
+    set_password_by_administrator,
+)
 
 
 @admin.register(Unit)
@@ -54,7 +60,12 @@ class VillageAdmin(admin.ModelAdmin):
 
 
 class RoleGrantFormSet(forms.BaseInlineFormSet):
-    """Check the roles the user will hold after this save, with the /admin/ flags just set."""
+    """Check the roles the user will hold after this save, with the /admin/ flags just set;
+    a refused grant is audited under the administrator who tried it."""
+
+    def __init__(self, *args, request: HttpRequest | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
 
     def clean(self) -> None:
         super().clean()
@@ -67,6 +78,16 @@ class RoleGrantFormSet(forms.BaseInlineFormSet):
                 roles.add(role)
         user = self.instance
         if problem := separation_problem(roles, admin_site_access=user.has_admin_site_access):
+            if self.request is not None:
+                held = set(user.role_grants.values_list("role", flat=True)) if user.pk else set()
+                refused = roles - held
+                refuse_role_grant(
+                    user=user,
+                    roles=refused,
+                    problem=problem,
+                    actor=self.request.user,
+                    request=self.request,
+                )
             raise ValidationError(problem)
 
 
@@ -100,6 +121,12 @@ class UserAdmin(BaseUserAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # staff keep their signatures and history; retire with is_active
+
+    def get_formset_kwargs(self, request: HttpRequest, obj, inline, prefix: str) -> dict:
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if inline.model is RoleGrant and request.method == "POST":
+            kwargs["request"] = request
+        return kwargs
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = ""):
         """A valid new password goes through the audited service; the rest is Django's view."""

@@ -330,6 +330,52 @@ class AuditLogQuerySet(models.QuerySet):
         raise PermissionDenied("审计日志不可删除。")
 
 
+# The code names accounts.access.not_found records for a refused fetch, as the audit reader
+# reads them; a name missing here is shown as recorded.
+REFUSED_OBJECT_LABELS = {
+    "case": "救助案件",
+    "case_file": "案件附件",
+    "document": "文书",
+    "export": "导出文件",
+    "import": "导入文件",
+    "ImportBatch": "导入批次",
+    "bulletin": "工作通报",
+    "spot_check_photo": "抽查照片",
+    "roster": "发放清册",
+    "entitlement": "待遇",
+    "complaint": "投诉举报",
+    "finding": "监督发现问题",
+    "rectification": "整改",
+    "sample": "抽查样本",
+    "draw": "抽查批次",
+    "dashboard": "监督看板",
+    "supervision": "监督页面",
+    "unit": "单位",
+    "comparison_run": "比对批次",
+    "comparison_runs": "比对批次列表",
+    **{
+        f"file:{kind}": f"文件（{label}）"
+        for kind, label in {
+            "material": "案件附件",
+            "document": "文书",
+            "export": "导出文件",
+            "import": "导入文件",
+            "bulletin": "工作通报",
+            "photo": "抽查照片",
+        }.items()
+    },
+}
+
+
+def _model_name(label: str) -> str:
+    from django.apps import apps
+
+    try:
+        return str(apps.get_model(label)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return label
+
+
 class AuditLog(models.Model):
     """Append-only security log: sign-ins, failures, lock-outs, refusals, full reads of private data.
 
@@ -385,6 +431,21 @@ class AuditLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied("审计日志不可删除。")
+
+    @property
+    def object_display(self) -> str:
+        """The object in the reader's words: 案件附件#3, not cases.CaseFile#3."""
+        if not self.object_id:
+            return ""
+        return f"{_model_name(self.object_type)}#{self.object_id}"
+
+    @property
+    def detail_display(self) -> str:
+        """The detail with a refused fetch's code name (case_file#3) in the reader's words."""
+        name, hash_sign, rest = self.detail.partition("#")
+        if hash_sign and name in REFUSED_OBJECT_LABELS:
+            return f"{REFUSED_OBJECT_LABELS[name]}#{rest}"
+        return self.detail
 
 
 class Notification(models.Model):

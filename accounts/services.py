@@ -216,6 +216,25 @@ def grant_role(
     return grant
 
 
+def refuse_role_grant(
+    *,
+    user: User,
+    roles: set[str],
+    problem: str,
+    actor: User | None,
+    request: HttpRequest | None = None,
+) -> None:
+    """Audit a grant that 三员分立 refused: who tried to give whom which role, and why not."""
+    labels = "、".join(Role(role).label for role in sorted(roles)) or "（无新增）"
+    record(
+        AuditLog.Action.ACCESS_DENIED,
+        request=request,
+        user=actor,
+        obj=user,
+        detail=f"拒绝为{user.get_username()}（{user}）授予角色：{labels}。{problem}"[:500],
+    )
+
+
 @transaction.atomic
 def remove_role(
     *, grant: RoleGrant, actor: User | None, request: HttpRequest | None = None

@@ -110,3 +110,16 @@ def test_resetting_a_second_factor_removes_the_devices_and_is_audited(
     [row] = audit_rows(AuditLog.Action.OTP_RESET, people.first)
     assert row.user == sysadmin and "删除2个" in row.detail
     assert TOTPDevice.objects.filter(user=people.direct).exists()
+
+
+def test_a_refused_grant_is_audited_as_a_refusal_naming_the_role_and_the_administrator(
+    sysadmin, login, client
+):
+    login(sysadmin)
+    post_change_form(client, sysadmin, role_grants__1__role=Role.FIRST_RESPONSIBLE)
+    [refused] = audit_rows(AuditLog.Action.ACCESS_DENIED, sysadmin)
+    assert (refused.user, refused.username) == (sysadmin, "sysadmin")
+    assert "拒绝" in refused.detail and "第一责任人" in refused.detail
+    assert set(RoleGrant.objects.filter(user=sysadmin).values_list("role", flat=True)) == {
+        Role.ADMINISTRATOR
+    }

@@ -76,3 +76,17 @@ def test_no_audit_row_can_be_changed_or_deleted(people):
         refused += 1
     assert refused == len(attempts)
     assert AuditLog.objects.get(pk=row.pk).detail == ""
+
+
+def test_the_audit_log_names_objects_in_chinese_not_by_their_code_names(
+    auditor, people, login, client
+):
+    record(AuditLog.Action.ROLE_GRANTED, user=people.supervisor, obj=people.handler)
+    record(AuditLog.Action.ACCESS_DENIED, user=people.outsider, detail="case_file#7")
+    record(AuditLog.Action.ACCESS_DENIED, user=people.outsider, detail="file:export#8")
+    login(auditor)
+    body = client.get("/accounts/audit-log/").content.decode()
+    assert f"用户#{people.handler.pk}" in body
+    assert "案件附件#7" in body and "文件（导出文件）#8" in body
+    for code_name in ("accounts.User", "case_file#", "file:export"):
+        assert code_name not in body
