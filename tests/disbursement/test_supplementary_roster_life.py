@@ -238,3 +238,41 @@ def test_the_handler_regenerates_on_the_roster_page(people, login, submitted_ros
     client = login(people.handler)
     done = client.post(f"/disbursement/rosters/{draft.pk}/regenerate/", follow=True)
     assert "已重新生成补发清册：1户，-840.00元。" in done.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_handlers_making_a_draft_at_once_get_one_draft_and_one_409(people, submitted_roster):
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def make(actor):
+        try:
+            barrier.wait()
+            generate_supplementary_roster(
+                unit=people.unit_a, month=DECEMBER, reason="同时编制", actor=actor
+            )
+            outcomes.append("made")
+        except Conflict as error:
+            outcomes.append(f"409 {error.status}")
+        except Exception as error:  # noqa: BLE001 - the test reports anything else as it is
+            outcomes.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=make, args=(a,)) for a in (people.handler, people.handler2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["409 409", "made"]
+    assert (
+        PaymentRoster.objects.filter(kind=RosterKind.SUPPLEMENTARY, state=RosterState.PREPARED)
+        .filter(unit=people.unit_a, month=DECEMBER)
+        .count()
+        == 1
+    )
