@@ -276,3 +276,22 @@ def test_two_handlers_making_a_draft_at_once_get_one_draft_and_one_409(people, s
         .count()
         == 1
     )
+
+
+def test_the_api_regenerates_and_discards_a_draft_and_answers_409_the_second_time(
+    people, api, submitted_roster
+):
+    draft = _draft(people)
+    client = api(people.handler)
+    regenerated = client.post(f"/api/disbursement/rosters/{draft.pk}/regenerate/")
+    assert regenerated.status_code == 200 and regenerated.json()["round"] == 2
+    assert client.post(f"/api/disbursement/rosters/{draft.pk}/discard/", {}).status_code == 400
+    discarded = client.post(
+        f"/api/disbursement/rosters/{draft.pk}/discard/", {"reason": "重编"}, format="json"
+    )
+    assert discarded.status_code == 200 and discarded.json()["state_label"] == "已作废"
+    again = client.post(
+        f"/api/disbursement/rosters/{draft.pk}/discard/", {"reason": "重编"}, format="json"
+    )
+    assert again.status_code == 409
+    assert "已作废" in again.json()["detail"]
