@@ -172,6 +172,30 @@ class RosterReturnApi(APIView):
         return Response(RosterOut(roster).data)
 
 
+class RosterSupplementaryRegenerateApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=RosterDetailOut)
+    def post(self, request, roster_id: int):
+        roster = selectors.roster_for_user(request.user, roster_id, request=request._request)
+        roster = services.regenerate_supplementary_roster(roster=roster, actor=request.user)
+        return Response(RosterDetailOut(roster).data)
+
+
+class RosterDiscardApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=ReasonIn, responses=RosterOut)
+    def post(self, request, roster_id: int):
+        roster = selectors.roster_for_user(request.user, roster_id, request=request._request)
+        data = ReasonIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        roster = services.discard_supplementary_roster(
+            roster=roster, reason=data.validated_data["reason"], actor=request.user
+        )
+        return Response(RosterOut(roster).data)
+
+
 class EntitlementIn(serializers.Serializer):
     case = serializers.IntegerField(label="案件")
     account_kind = serializers.ChoiceField(label="账户类型", choices=AccountKind.choices)

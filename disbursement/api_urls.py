@@ -20,6 +20,16 @@ roster_api_patterns = [
     path(
         "rosters/<int:roster_id>/return/", api.RosterReturnApi.as_view(), name="api-roster-return"
     ),
+    path(
+        "rosters/<int:roster_id>/regenerate/",
+        api.RosterSupplementaryRegenerateApi.as_view(),
+        name="api-roster-regenerate",
+    ),
+    path(
+        "rosters/<int:roster_id>/discard/",
+        api.RosterDiscardApi.as_view(),
+        name="api-roster-discard",
+    ),
     path("entitlements/", api.EntitlementCreateApi.as_view(), name="api-entitlement-create"),
     path(
         "entitlements/<int:entitlement_id>/adjust/",

@@ -50,10 +50,10 @@ Progress = Callable[[int], None]
 
 
 def county_rosters(month: date) -> list[PaymentRoster]:
-    """The month's rosters that count (every one but the returned), by unit code."""
+    """The month's rosters the units have submitted, by unit code: never a draft or a discarded one."""
     return list(
         PaymentRoster.objects.filter(month=month)
-        .live()
+        .submitted()
         .select_related("unit")
         .order_by("unit__code", "id")
     )

@@ -174,9 +174,20 @@ class RosterState(models.TextChoices):
     SUBMITTED = "submitted", "已报送"
     RETURNED = "returned", "已退回"
     ACCEPTED = "accepted", "县局已审核"
+    DISCARDED = "discarded", "已作废"
 
 
-FROZEN_STATES = (RosterState.SUBMITTED, RosterState.RETURNED, RosterState.ACCEPTED)
+# A draft (prepared or signed, not yet submitted) may still be regenerated or discarded.
+DRAFT_STATES = (RosterState.PREPARED, RosterState.SIGNED)
+# A discarded supplementary draft is kept for the record, frozen like a submitted roster.
+FROZEN_STATES = (
+    RosterState.SUBMITTED,
+    RosterState.RETURNED,
+    RosterState.ACCEPTED,
+    RosterState.DISCARDED,
+)
+# What the county counts and sends to finance: only rosters the unit has submitted.
+SUBMITTED_STATES = (RosterState.SUBMITTED, RosterState.ACCEPTED)
 # What the county may still write on a frozen roster: its verdict, nothing of the content.
 COUNTY_VERDICT_FIELDS = frozenset(
     {"state", "returned_reason", "decided_by", "decided_at", "updated_at"}
@@ -185,8 +196,12 @@ COUNTY_VERDICT_FIELDS = frozenset(
 
 class RosterQuerySet(models.QuerySet):
     def live(self) -> RosterQuerySet:
-        """Rosters that count for payment: every one except those the county returned."""
-        return self.exclude(state=RosterState.RETURNED)
+        """Rosters that count for payment: every one except the returned and the discarded."""
+        return self.exclude(state__in=(RosterState.RETURNED, RosterState.DISCARDED))
+
+    def submitted(self) -> RosterQuerySet:
+        """Rosters the unit has submitted (and the county has not returned)."""
+        return self.filter(state__in=SUBMITTED_STATES)
 
     def frozen(self) -> RosterQuerySet:
         return self.filter(state__in=FROZEN_STATES)
@@ -259,6 +274,16 @@ class PaymentRoster(models.Model):
                 condition=Q(kind="regular") | ~Q(reason=""),
                 name="supplementary_roster_has_reason",
             ),
+            # One open (unsubmitted, undiscarded) supplementary draft per unit and month.
+            models.UniqueConstraint(
+                fields=["unit", "month"],
+                condition=Q(kind="supplementary") & Q(state__in=("prepared", "signed")),
+                name="one_open_supplementary_roster_per_unit_month",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="discarded") | Q(kind="supplementary"),
+                name="only_supplementary_roster_discarded",
+            ),
         ]
         indexes = [models.Index(fields=["month", "state"])]
 
@@ -301,6 +326,10 @@ class PaymentRoster(models.Model):
     def regenerate(self) -> None:
         self.round += 1
         self.generated_at = timezone.now()
+
+    @transition(field=state, source=DRAFT_STATES, target=RosterState.DISCARDED)
+    def discard(self) -> None:
+        pass
 
     @transition(field=state, source=RosterState.SIGNED, target=RosterState.SUBMITTED)
     def submit(self, *, by) -> None:

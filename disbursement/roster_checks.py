@@ -2,7 +2,9 @@
 
 The dates (the 20th–25th window and the county's leave) come from `cases.deadlines.cutoffs`; what
 counts as submitted is this layer's: a regular roster the unit has submitted or the county
-has accepted. Each flag is sent once per unit and month.
+has accepted. Only a unit with entitlements in force in the month owes a roster
+(`services.units_expected`); a unit with no one to pay is never flagged. Each flag is sent
+once per unit and month.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from accounts.models import Role, Unit
 from accounts.notify import county_supervisors, notify, staff_with_role
 from cases.deadlines.cutoffs import last_closed_roster_month, roster_due_date
 
-from .models import PaymentRoster, RosterKind, RosterState
-
-SUBMITTED_STATES = (RosterState.SUBMITTED, RosterState.ACCEPTED)
+from .models import SUBMITTED_STATES, PaymentRoster, RosterKind
+from .services import units_expected
 
 
 def missing_rosters(*, today: date) -> list[tuple[Unit, date]]:
-    """(unit, payment month) pairs whose window has closed without a submitted regular roster."""
+    """(unit, payment month) pairs: a unit with someone to pay whose window has closed without
+    a submitted regular roster."""
     month = last_closed_roster_month(today)
     submitted = set(
         PaymentRoster.objects.filter(
@@ -30,7 +32,7 @@ def missing_rosters(*, today: date) -> list[tuple[Unit, date]]:
     )
     return [
         (unit, month)
-        for unit in Unit.objects.approval_units().order_by("code")
+        for unit in units_expected(month)
         if unit.pk not in submitted and today > roster_due_date(unit, month)
     ]
 

@@ -15,6 +15,7 @@ from accounts.models import UNIT_ROLES, Role, Unit, User
 from cases.models import State
 
 from .models import (
+    DRAFT_STATES,
     Category,
     CountyFundRequest,
     Entitlement,
@@ -105,6 +106,16 @@ def can_submit(user: User, roster: PaymentRoster) -> bool:
         roster.state == RosterState.SIGNED
         and user.unit_id == roster.unit_id
         and user.has_role(Role.HANDLER, Role.FIRST_RESPONSIBLE)
+    )
+
+
+def can_correct(user: User, roster: PaymentRoster) -> bool:
+    """The unit's handler may regenerate or discard a supplementary draft before it is submitted."""
+    return (
+        roster.kind == RosterKind.SUPPLEMENTARY
+        and roster.state in DRAFT_STATES
+        and user.unit_id == roster.unit_id
+        and user.has_role(Role.HANDLER)
     )
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -29,6 +29,8 @@ from dengkou_aid.lib.crypto import keyed_hash
 from dengkou_aid.lib.masking import mask_account
 
 from .models import (
+    DRAFT_STATES,
+    SUBMITTED_STATES,
     AccountKind,
     ChangeKind,
     ChangeSource,
@@ -48,6 +50,8 @@ from .models import (
 ENTITLED_CASE_STATES = (State.APPROVED, State.IN_PAYMENT, State.STANDING_PUBLICITY)
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# Rosters whose lines pay nothing: returned by the county, or a draft the unit discarded.
+UNPAID_STATES = (RosterState.RETURNED, RosterState.DISCARDED)
 
 
 # --- Months ------------------------------------------------------------------------------
@@ -420,7 +424,7 @@ def _supplementary_source(roster: PaymentRoster) -> QuerySet:
             roster__month=roster.month,
             roster__id__lt=roster.pk,
         )
-        .exclude(roster__state=RosterState.RETURNED)
+        .exclude(roster__state__in=UNPAID_STATES)
         .values("entitlement")
         .annotate(s=Sum("amount"))
         .values("s")
@@ -544,38 +548,120 @@ def generate_roster(*, unit: Unit, month: date, actor: User | None) -> PaymentRo
 def generate_supplementary_roster(
     *, unit: Unit, month: date, reason: str, actor: User | None
 ) -> PaymentRoster:
-    """A correction for a month already submitted: pays (or recovers) the difference, with a reason."""
+    """A correction for a month already submitted: pays (or recovers) the difference, with a reason.
+
+    The month's submitted regular roster is locked first, so two clicks or two handlers make
+    one draft: the second is told one is open (409). A draft never blocks for good: once it
+    is submitted or discarded the next one may be made.
+    """
     _require_first_of_month(month, "month")
     _unit_or_refuse(unit.pk)
     if not (reason or "").strip():
         raise DomainError("编制补发清册须填写原因。", field="reason")
+    _require_correctable_month(month)
     regular = (
-        PaymentRoster.objects.filter(unit=unit, month=month, kind=RosterKind.REGULAR).live().first()
+        PaymentRoster.objects.select_for_update()
+        .filter(unit=unit, month=month, kind=RosterKind.REGULAR)
+        .live()
+        .first()
     )
     if regular is None or not regular.is_frozen:
         raise DomainError(
             "本月正常清册尚未报送，请直接重新生成正常清册，无需补发清册。", field="month"
         )
-    open_one = (
-        PaymentRoster.objects.filter(unit=unit, month=month, kind=RosterKind.SUPPLEMENTARY)
-        .exclude(state__in=(RosterState.SUBMITTED, RosterState.ACCEPTED, RosterState.RETURNED))
-        .exists()
-    )
-    if open_one:
-        raise Conflict("本月已有一份未报送的补发清册，请先办结。", field="month")
+    open_one = PaymentRoster.objects.filter(
+        unit=unit, month=month, kind=RosterKind.SUPPLEMENTARY, state__in=DRAFT_STATES
+    ).first()
+    if open_one is not None:
+        raise Conflict(
+            f"本月已有一份未报送的补发清册（{open_one.get_state_display()}），"
+            "请先报送，或重新生成、作废后再编制。",
+            field="month",
+        )
     start_payment_for_approved_cases(unit_id=unit.pk, month=month, actor=actor)
-    roster = PaymentRoster.objects.create(
-        unit=unit,
-        month=month,
-        kind=RosterKind.SUPPLEMENTARY,
-        reason=reason.strip(),
-        generated_by=actor,
-    )
+    try:
+        with transaction.atomic():
+            roster = PaymentRoster.objects.create(
+                unit=unit,
+                month=month,
+                kind=RosterKind.SUPPLEMENTARY,
+                reason=reason.strip(),
+                generated_by=actor,
+            )
+    except IntegrityError:
+        raise Conflict("本月已有一份未报送的补发清册，请刷新页面后查看。", field="month") from None
     added = _insert_lines(_supplementary_source(roster))
     _refresh_totals(roster)
     roster.save(update_fields=["line_count", "total_amount", "subtotals", "updated_at"])
     _event(roster, "generated", "生成补发清册", actor, note=reason, data={"added": added})
     return roster
+
+
+def _require_correctable_month(month: date) -> None:
+    """A correction is for a payment month that has come: never one whose roster is not due yet."""
+    current = cutoffs.roster_month(timezone.localdate())
+    if month > current:
+        raise DomainError(
+            f"{month:%Y年%m月}尚未到发放月份，不能编制补发清册；"
+            f"当前可更正的最近月份为{current:%Y年%m月}。",
+            field="month",
+        )
+
+
+def _locked_draft(roster: PaymentRoster, actor: User, doing: str) -> PaymentRoster:
+    """The supplementary draft, locked; refused for anyone but the unit's handler."""
+    if not (actor.has_role(Role.HANDLER) and actor.unit_id == roster.unit_id):
+        raise NotAllowed(f"补发清册须由本单位经办人{doing}。")
+    locked = PaymentRoster.objects.select_for_update().get(pk=roster.pk)
+    if locked.kind != RosterKind.SUPPLEMENTARY:
+        raise DomainError(f"只有补发清册可在此{doing}；正常清册请在报送前重新生成。")
+    if locked.state not in DRAFT_STATES:
+        raise Conflict(
+            f"清册当前状态为“{locked.get_state_display()}”，不能{doing}。", field="state"
+        )
+    return locked
+
+
+@transaction.atomic
+def regenerate_supplementary_roster(*, roster: PaymentRoster, actor: User) -> PaymentRoster:
+    """Recompute a supplementary draft's lines from what is owed now; earlier signatures lapse."""
+    locked = _locked_draft(roster, actor, "重新生成")
+    before = (locked.line_count, locked.total_amount)
+    removed, _ = RosterLine.objects.filter(roster=locked).delete()
+    added = _insert_lines(_supplementary_source(locked))
+    _refresh_totals(locked)
+    locked.regenerate()  # a new round: signatures over the old content no longer count
+    locked.generated_by = actor
+    locked.save()
+    _event(
+        locked,
+        "regenerated",
+        "重新生成补发清册",
+        actor,
+        note=f"{before[0]}户{before[1]}元 → {locked.line_count}户{locked.total_amount}元",
+        data={"added": added, "removed": removed, "round": locked.round},
+    )
+    roster.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def discard_supplementary_roster(
+    *, roster: PaymentRoster, reason: str, actor: User
+) -> PaymentRoster:
+    """Set a supplementary draft aside for good, with a reason: kept as 已作废, never paid.
+
+    Nothing is deleted: its lines and any signatures stay as the record, frozen by the same
+    triggers as a submitted roster, and it no longer blocks the next correction.
+    """
+    if not (reason or "").strip():
+        raise DomainError("作废补发清册须填写原因。", field="reason")
+    locked = _locked_draft(roster, actor, "作废")
+    locked.discard()
+    locked.save(update_fields=["state", "updated_at"])
+    _event(locked, "discarded", "作废补发清册", actor, note=reason.strip())
+    roster.refresh_from_db()
+    return locked
 
 
 def generate_all_rosters(*, month: date, actor: User | None) -> list[PaymentRoster]:
@@ -635,7 +721,7 @@ def _differences(roster: PaymentRoster, shown: int = 5) -> tuple[list[tuple], in
         RosterLine.objects.filter(
             roster__unit_id=roster.unit_id, roster__month=roster.month, roster__id__lte=roster.pk
         )
-        .exclude(roster__state=RosterState.RETURNED)
+        .exclude(roster__state__in=UNPAID_STATES)
         .values(paid_id=F("entitlement_id"))
         .annotate(paid=Sum("amount"))
         .values("paid_id", "paid")
@@ -850,9 +936,7 @@ def county_totals(month: date) -> list[dict[str, Any]]:
     themselves, and `reconcile_month` compares the two.
     """
     rosters = (
-        PaymentRoster.objects.filter(
-            month=month, state__in=(RosterState.SUBMITTED, RosterState.ACCEPTED)
-        )
+        PaymentRoster.objects.filter(month=month, state__in=SUBMITTED_STATES)
         .select_related("unit")
         .order_by()
     )

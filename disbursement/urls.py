@@ -9,6 +9,12 @@ roster_patterns = [
     path("rosters/generate/", views.roster_generate, name="roster_generate"),
     path("rosters/supplementary/", views.roster_supplementary, name="roster_supplementary"),
     path("rosters/<int:roster_id>/", views.roster_detail, name="roster_detail"),
+    path(
+        "rosters/<int:roster_id>/regenerate/",
+        views.roster_supplementary_regenerate,
+        name="roster_supplementary_regenerate",
+    ),
+    path("rosters/<int:roster_id>/discard/", views.roster_discard, name="roster_discard"),
     path("rosters/<int:roster_id>/sign/", views.roster_sign, name="roster_sign"),
     path("rosters/<int:roster_id>/submit/", views.roster_submit, name="roster_submit"),
     path("rosters/<int:roster_id>/return/", views.roster_return, name="roster_return"),

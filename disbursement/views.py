@@ -71,11 +71,23 @@ def roster_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def roster_detail(request: HttpRequest, roster_id: int) -> HttpResponse:
+    roster = selectors.roster_for_user(request.user, roster_id, request=request)
+    return _render_detail(request, roster)
+
+
+def _render_detail(
+    request: HttpRequest,
+    roster,
+    *,
+    error: DomainError | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     user = request.user
-    roster = selectors.roster_for_user(user, roster_id, request=request)
     lines = roster.lines.select_related("village").order_by("village_id", "id")
     page = Paginator(lines, 200).get_page(request.GET.get("page"))
     problems = services.reconcile_roster(roster) if not roster.is_frozen else []
+    can_correct = selectors.can_correct(user, roster)
     return render(
         request,
         "disbursement/roster_detail.html",
@@ -94,9 +106,13 @@ def roster_detail(request: HttpRequest, roster_id: int) -> HttpResponse:
             and user.unit_id == roster.unit_id
             and roster.kind == RosterKind.REGULAR
             and not roster.is_frozen,
+            "can_correct": can_correct,
+            "form": form or {},
+            "error": error,
             "next_step": services.next_step(roster),
             "window": services.ROSTER_WINDOW,
         },
+        status=status,
     )
 
 
@@ -142,6 +158,41 @@ def _roster_action(request: HttpRequest, roster_id: int, action, done: str) -> H
         _fail(request, error)
     else:
         messages.success(request, done)
+    return redirect("disbursement:roster_detail", roster_id=roster.pk)
+
+
+@login_required
+@require_POST
+def roster_supplementary_regenerate(request: HttpRequest, roster_id: int) -> HttpResponse:
+    roster = selectors.roster_for_user(request.user, roster_id, request=request)
+    try:
+        roster = services.regenerate_supplementary_roster(roster=roster, actor=request.user)
+    except DomainError as error:
+        roster.refresh_from_db()
+        return _render_detail(request, roster, error=error, status=error.status)
+    messages.success(
+        request, f"已重新生成补发清册：{roster.line_count}户，{roster.total_amount}元。"
+    )
+    return redirect("disbursement:roster_detail", roster_id=roster.pk)
+
+
+@login_required
+@require_POST
+def roster_discard(request: HttpRequest, roster_id: int) -> HttpResponse:
+    roster = selectors.roster_for_user(request.user, roster_id, request=request)
+    reason = request.POST.get("reason", "")
+    try:
+        if request.POST.get("confirm") != "yes":
+            raise DomainError("请勾选“确认作废”后再提交。", field="confirm")
+        roster = services.discard_supplementary_roster(
+            roster=roster, reason=reason, actor=request.user
+        )
+    except DomainError as error:
+        roster.refresh_from_db()
+        return _render_detail(
+            request, roster, error=error, form={"reason": reason}, status=error.status
+        )
+    messages.success(request, "补发清册已作废，本月可重新编制补发清册。")
     return redirect("disbursement:roster_detail", roster_id=roster.pk)
 
 

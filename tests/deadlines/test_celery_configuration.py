@@ -46,7 +46,10 @@ def test_setup_schedules_creates_the_beat_entries_once_and_keeps_admin_edits(db)
 def test_run_schedules_runs_the_days_tasks_in_process(people, make_case, capsys):
     from datetime import date
 
+    from ..disbursement.conftest import entitled
+
     case = make_case(due_date=date(2026, 12, 4))
+    entitled(people.village_a, actor=people.handler)  # unit A owes December's roster
     call_command("setup_schedules")
     capsys.readouterr()
     call_command("run_schedules", "--date", "2026-11-27")

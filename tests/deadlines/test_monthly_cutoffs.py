@@ -18,6 +18,8 @@ from dengkou_aid.errors import DomainError, NotAllowed
 from disbursement.models import PaymentRoster, RosterState
 from disbursement.roster_checks import flag_missing_rosters
 
+from ..disbursement.conftest import entitled
+
 DECEMBER = date(2026, 12, 1)
 
 
@@ -78,6 +80,7 @@ def test_only_the_county_grants_leave_and_only_with_a_reason_past_the_25th(peopl
 
 
 def test_a_missing_roster_is_flagged_to_the_county_once_after_the_25th(people):
+    entitled(people.village_a, actor=people.handler, seed=1)  # unit A has someone to pay
     PaymentRoster.objects.create(unit=people.unit_b, month=DECEMBER, state=RosterState.SUBMITTED)
     assert (
         flag_missing_rosters(today=date(2026, 11, 25)) == 0
@@ -96,6 +99,7 @@ def test_a_missing_roster_is_flagged_to_the_county_once_after_the_25th(people):
 
 
 def test_a_unit_on_leave_is_flagged_only_when_its_leave_runs_out(people):
+    entitled(people.village_a, actor=people.handler, seed=1)
     grant_roster_leave(
         unit=people.unit_a,
         month=DECEMBER,
