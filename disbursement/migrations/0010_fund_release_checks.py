@@ -48,7 +48,7 @@ def attach_existing_releases(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("disbursement", "0008_immutable_triggers_all"),
+        ("disbursement", "0009_supplementary_roster_life"),
     ]
 
     operations = [
