@@ -7,6 +7,8 @@ changed the case meanwhile the answer is 409 and nothing is written.
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Prefetch
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
@@ -261,19 +263,27 @@ class IncomeInputSerializer(serializers.Serializer):
     period_end = serializers.DateField(required=False, allow_null=True, label="截止日期")
     exempt = serializers.BooleanField(default=False, label="不计入家庭收入")
     exempt_reason = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, default=""
+        max_length=100, required=False, allow_blank=True, default="", label="不计入理由"
     )
 
 
 class MemberInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=50, label="姓名")
     id_number = serializers.CharField(max_length=18, label="公民身份号码")
-    relation = serializers.ChoiceField(choices=Relation.choices, default=Relation.HEAD)
-    work_ability = serializers.ChoiceField(choices=WorkAbility.choices, default=WorkAbility.ABLE)
-    disability_grade = serializers.IntegerField(min_value=0, max_value=4, default=0)
-    illness = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    income_irregular = serializers.BooleanField(default=False)
-    incomes = IncomeInputSerializer(many=True, required=False, default=list)
+    relation = serializers.ChoiceField(
+        choices=Relation.choices, default=Relation.HEAD, label="与申请人关系"
+    )
+    work_ability = serializers.ChoiceField(
+        choices=WorkAbility.choices, default=WorkAbility.ABLE, label="劳动能力"
+    )
+    disability_grade = serializers.IntegerField(
+        min_value=0, max_value=4, default=0, label="残疾等级"
+    )
+    illness = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", label="患病情况"
+    )
+    income_irregular = serializers.BooleanField(default=False, label="收入不固定")
+    incomes = IncomeInputSerializer(many=True, required=False, default=list, label="收入")
 
 
 class ApplicationSerializer(serializers.Serializer):
@@ -282,7 +292,9 @@ class ApplicationSerializer(serializers.Serializer):
         queryset=Village.objects.all(), label="嘎查村/社区"
     )
     area = serializers.ChoiceField(choices=Area.choices, label="城乡")
-    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    address = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", label="住址"
+    )
     entrusted_reason = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default="", label="委托申请原因"
     )
@@ -442,6 +454,24 @@ def validate_input(serializer: serializers.Serializer) -> dict:
     field, message = _first_error(serializer.errors)
     error = DomainError(message, field=field or None)
     raise error
+
+
+def field_label(serializer: serializers.Serializer, path: str) -> str:
+    """A field path such as `members[1].id_number` in the form's words: 第2位家庭成员的公民身份号码."""
+    segments: list[str] = []
+    fields = serializer.fields
+    for name, index in re.findall(r"(\w+)|\[(\d+)\]", path):
+        if index:
+            if segments:
+                unit = "位" if segments[-1] == "家庭成员" else "条"
+                segments[-1] = f"第{int(index) + 1}{unit}{segments[-1]}"
+            continue
+        field = fields.get(name) if fields is not None else None
+        if field is None:
+            return ""
+        segments.append("家庭成员" if name == "members" else str(field.label or ""))
+        fields = getattr(getattr(field, "child", field), "fields", None)
+    return "的".join(segments)
 
 
 def _first_error(errors, path: str = "") -> tuple[str, str]:

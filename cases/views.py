@@ -31,6 +31,7 @@ from .models import (
     Outcome,
     Relation,
     State,
+    WorkAbility,
 )
 from .permissions import case_for_user
 
@@ -236,6 +237,19 @@ def _application_data(request: HttpRequest) -> dict:
     }
 
 
+def _member_rows(posted) -> list[dict]:
+    """The member rows of the application form, with what was typed when it comes back."""
+    keys = ("name", "id", "relation", "work", "income", "income_kind", "income_source")
+    return [
+        {
+            "i": i,
+            **{key: posted.get(f"m{i}_{key}", "") for key in keys},
+            "income_since": posted.get(f"m{i}_income_since", ""),
+        }
+        for i in range(MEMBER_ROWS)
+    ]
+
+
 @login_required
 def new_application(request: HttpRequest) -> HttpResponse:
     """The application form: entrusted by a village assistant (tablet), or filed at the unit."""
@@ -249,7 +263,8 @@ def new_application(request: HttpRequest) -> HttpResponse:
         "areas": Area.choices,
         "relations": Relation.choices,
         "income_kinds": IncomeKind.choices,
-        "rows": range(MEMBER_ROWS),
+        "rows": _member_rows(request.POST),
+        "work_abilities": WorkAbility.choices,
         "villages": _villages(user),
         "form": request.POST,
     }
@@ -260,6 +275,7 @@ def new_application(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             messages.error(request, error.message)
             context["error"] = error
+            context["error_field"] = api.field_label(api.ApplicationSerializer(), error.field or "")
             return render(request, "cases/apply.html", context, status=error.status)
         messages.success(request, f"申请已提交，案件编号 {case.number}。")
         return redirect("cases:detail", pk=case.pk)
