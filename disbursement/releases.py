@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from accounts.models import Role, Unit, User
 from dengkou_aid.errors import Conflict, DomainError
@@ -201,10 +202,12 @@ def release_figures(month: date) -> list[ReleaseRow]:
 
 def letter_number(fund_request: CountyFundRequest) -> str:
     """The request's number in its year: requests are never deleted, so the number stays."""
+    # The year as Dengkou counts it: the __year lookup reads Asia/Shanghai, so must this.
+    year = timezone.localtime(fund_request.created_at).year
     ordinal = CountyFundRequest.objects.filter(
-        created_at__year=fund_request.created_at.year, pk__lte=fund_request.pk
+        created_at__year=year, pk__lte=fund_request.pk
     ).count()
-    return f"磴民请〔{fund_request.created_at.year}〕{ordinal}号"
+    return f"磴民请〔{year}〕{ordinal}号"
 
 
 def fund_request_letter_pdf(fund_request: CountyFundRequest) -> bytes:

@@ -278,3 +278,20 @@ def test_a_unit_cannot_open_the_fund_request_letter(people, fund_request, login)
         f"/disbursement/county/2026-12/fund-request/{fund_request.pk}/letter.pdf"
     )
     assert response.status_code == 404
+
+
+def test_a_request_made_early_on_new_years_day_is_numbered_in_the_new_year(people):
+    import time_machine
+
+    from disbursement.releases import letter_number
+
+    # 2027-01-01 03:00 in Dengkou is still 2026-12-31 in UTC.
+    with time_machine.travel("2027-01-01 03:00 +0800", tick=False):
+        first = CountyFundRequest.objects.create(
+            month=date(2027, 1, 1),
+            total_amount=Decimal("0.00"),
+            line_count=0,
+            totals=[],
+            created_by=people.finance,
+        )
+    assert letter_number(first) == "磴民请〔2027〕1号"
