@@ -27,7 +27,7 @@ from accounts.access import not_found, scope_for
 from accounts.models import Unit, Village
 from dengkou_aid.errors import DomainError
 
-from . import selectors, services
+from . import assessment, selectors, services
 from .deadlines.calendar import current_calendar
 from .models import (
     ApplicantConsent,
@@ -259,8 +259,11 @@ class IncomeInputSerializer(serializers.Serializer):
     monthly_amount = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=0, label="月均金额（元）"
     )
-    period_start = serializers.DateField(label="起始日期")
+    period_start = serializers.DateField(required=False, allow_null=True, label="起始日期")
     period_end = serializers.DateField(required=False, allow_null=True, label="截止日期")
+    months_received = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=12, label="实际领取月数"
+    )
     exempt = serializers.BooleanField(default=False, label="不计入家庭收入")
     exempt_reason = serializers.CharField(
         max_length=100, required=False, allow_blank=True, default="", label="不计入理由"
@@ -376,6 +379,16 @@ class AssessInput(VersionSerializer):
     care_unmet = serializers.IntegerField(
         required=False, min_value=0, max_value=6, label="生活自理能力六项指标中未达到的项数"
     )
+    care_indicators = serializers.ListField(
+        child=serializers.ChoiceField(choices=assessment.DAILY_LIVING_CHOICES),
+        required=False,
+        max_length=6,
+        label="生活自理能力未达到的指标",
+    )
+    period_months = serializers.ChoiceField(
+        choices=[(6, "6个月"), (12, "12个月")], required=False, label="收入核算期"
+    )
+    period_reason = _text("不按县定核算期的理由", required=False, max_length=300)
 
 
 class PublishInput(VersionSerializer):

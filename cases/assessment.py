@@ -9,7 +9,7 @@ figures: `standard × members − counted income` is computed in one division at
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -18,7 +18,17 @@ from .models import CareTier, Kind, Rounding, StandardKind
 ZERO = Decimal("0")
 YUAN = Decimal("1")
 CENT = Decimal("0.01")
-DAILY_LIVING_INDICATORS = 6  # eating, dressing, getting up, toileting, moving indoors, bathing
+DAILY_LIVING_INDICATORS = 6
+# The six daily-living indicators of 民发〔2021〕43号, as the form's checkboxes show them.
+DAILY_LIVING_CHOICES = (
+    ("eating", "自主吃饭"),
+    ("dressing", "自主穿衣"),
+    ("bed", "自主上下床"),
+    ("toilet", "自主如厕"),
+    ("indoors", "室内自主行走"),
+    ("bathing", "自主洗澡"),
+)
+DAILY_LIVING_LABELS = dict(DAILY_LIVING_CHOICES)
 
 CARE_STANDARD_KIND = {
     CareTier.SELF_CARE: StandardKind.TEKUN_CARE_SELF,
@@ -48,16 +58,49 @@ def care_tier_for(unmet_indicators: int) -> str:
 
 
 def period_months(basis: date, months: int) -> list[tuple[int, int]]:
-    """The `months` calendar months ending with the basis date's month, oldest first."""
+    """The `months` whole calendar months before the basis date's month, oldest first.
+
+    Entries are (year, month − 1). Basis 2026-12-02 over 12 months: 2025-12 … 2026-11; the basis
+    month itself never counts, however far into it the basis date falls.
+    """
     index = basis.year * 12 + basis.month - 1
-    return [divmod(i, 12) for i in range(index - months + 1, index + 1)]
+    return [divmod(i, 12) for i in range(index - months, index)]
 
 
-def months_covered(start: date, end: date | None, months: list[tuple[int, int]]) -> int:
-    """How many of the period's months an income ran in (any day of the month counts)."""
-    first = start.year * 12 + start.month - 1
-    last = end.year * 12 + end.month - 1 if end else 10**9
-    return sum(1 for year, month0 in months if first <= year * 12 + month0 <= last)
+def _month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def months_covered(
+    start: date | None,
+    end: date | None,
+    months: list[tuple[int, int]],
+    *,
+    months_received: int | None = None,
+) -> int:
+    """How many of the period's months an income covers whole (from the 1st to the month's end).
+
+    An income from 2026-06-01 covers June whole; one from 2026-06-15 first covers July. An
+    income ending 2026-03-31 (or 2024-02-29) covers its last month; one ending the 30th does not.
+    No start means it ran before the period began; no end, that it still runs. Where the
+    months actually received are known (seasonal work), no more than those are counted.
+    """
+    first = -(10**9) if start is None else _month_index(start) + (start.day != 1)
+    if end is None:
+        last = 10**9
+    else:
+        last = _month_index(end) - ((end + timedelta(days=1)).month == end.month)
+    covered = sum(1 for year, month0 in months if first <= year * 12 + month0 <= last)
+    if months_received is not None:
+        covered = min(covered, months_received)
+    return covered
+
+
+def period_label(basis: date, months: int) -> str:
+    """The period in words: 2025年12月至2026年11月."""
+    span = period_months(basis, months)
+    (y1, m1), (y2, m2) = span[0], span[-1]
+    return f"{y1}年{m1 + 1}月至{y2}年{m2 + 1}月"
 
 
 @dataclass
@@ -69,6 +112,8 @@ class IncomeLine:
     months: int
     exempt: bool
     exempt_reason: str = ""
+    kind_label: str = ""
+    period_text: str = ""
 
     @property
     def total(self) -> Decimal:
@@ -88,6 +133,17 @@ class Result:
     rounding: str = Rounding.UP_YUAN
     marginal_multiplier: Decimal = Decimal("1.5")
     lines: list[IncomeLine] = field(default_factory=list)
+    asset_total: Decimal = ZERO
+    asset_limit_per_capita: Decimal | None = None
+    period_text: str = ""
+    period_reason: str = ""
+    care_unmet_labels: list[str] = field(default_factory=list)
+
+    @property
+    def assets_within_limit(self) -> bool:
+        if self.asset_limit_per_capita is None:
+            return True
+        return self.asset_total <= self.asset_limit_per_capita * self.household_size
 
     # Household monthly figures, unrounded.
     @property
@@ -119,7 +175,9 @@ class Result:
     @property
     def eligible(self) -> bool:
         if self.kind == Kind.MARGINAL:
-            return self._below(self.marginal_multiplier * self.standard_amount)
+            return self.assets_within_limit and self._below(
+                self.marginal_multiplier * self.standard_amount
+            )
         return self._below(self.standard_amount)
 
     @property
@@ -146,18 +204,29 @@ class Result:
         notes = []
         if self.kind == Kind.MARGINAL and self._below(self.standard_amount):
             notes.append("月人均收入低于低保标准，可按城乡低保申请。")
+        if self.kind == Kind.MARGINAL and not self.assets_within_limit:
+            notes.append(
+                f"家庭财产{money(self.asset_total)}元，超过县定上限"
+                f"（人均{money(self.asset_limit_per_capita)}元 × {self.household_size}人）。"
+            )
         return {
             "kind": self.kind,
             "period_months": self.period_months,
+            "period": self.period_text,
+            "period_reason": self.period_reason,
+            "care_unmet": self.care_unmet_labels,
             "household_size": self.household_size,
             "incomes": [
                 {
                     "person": line.person,
-                    "kind": line.kind,
+                    "kind": line.kind_label or line.kind,
+                    "kind_code": line.kind,
+                    "period": line.period_text,
                     "source": line.source,
                     "monthly_amount": str(line.monthly_amount),
                     "months": line.months,
                     "total": str(line.total),
+                    "counted": str(ZERO if line.exempt else line.total),
                     "exempt": line.exempt,
                     "exempt_reason": line.exempt_reason,
                 }
@@ -188,7 +257,14 @@ class Result:
             else "",
             "care_tier": self.care_tier,
             "care_amount": str(self.care_amount),
-            "rounding": self.rounding,
+            "rounding": Rounding(self.rounding).label,
+            "rounding_code": self.rounding,
+            "kind_label": Kind(self.kind).label,
+            "care_tier_label": CareTier(self.care_tier).label if self.care_tier else "",
+            "asset_total": money(self.asset_total),
+            "asset_limit_per_capita": money(self.asset_limit_per_capita)
+            if self.asset_limit_per_capita is not None
+            else "",
             "exact_amount": str(self.exact_amount),
             "eligible": self.eligible,
             "amount": str(self.amount),
@@ -207,6 +283,8 @@ def calculate(
     marginal_multiplier: Decimal = Decimal("1.5"),
     care_tier: str = "",
     care_amount: Decimal = ZERO,
+    asset_total: Decimal = ZERO,
+    asset_limit_per_capita: Decimal | None = None,
 ) -> Result:
     """Pure arithmetic over given lines; the service gathers them from the database."""
     if household_size < 1:
@@ -225,6 +303,8 @@ def calculate(
         rounding=rounding,
         marginal_multiplier=marginal_multiplier,
         lines=incomes,
+        asset_total=asset_total,
+        asset_limit_per_capita=asset_limit_per_capita,
     )
 
 
@@ -232,57 +312,100 @@ class MissingStandard(LookupError):
     """No policy standard is in force for a kind, area and day."""
 
 
-def gather(*, case, basis: date, rules, care_unmet: int | None = None):
-    """Read a case's members, incomes and standards in force and calculate; returns (result, standard)."""
-    from .models import Person, PolicyStandard
+PERIOD_CHOICES = (6, 12)
 
-    members = [
-        person
-        for person in Person.objects.filter(household_id=case.household_id).prefetch_related(
-            "incomes"
-        )
-        if person.left_on is None or person.left_on > basis
-    ]
+
+def gather(
+    *,
+    case,
+    basis: date,
+    rules,
+    care_unmet: int | None = None,
+    period: int | None = None,
+    period_reason: str = "",
+    care_unmet_indicators: list[str] | None = None,
+):
+    """Read a case's current facts and the standards in force and calculate; returns (result, standard).
+
+    `period` is the clerk's choice of months where it differs from the county's setting (with
+    `period_reason`); incomes of the kinds the county disregards are listed but not counted.
+    """
+    from .facts.selectors import current_facts
+    from .models import AssetKind, IncomeKind, PolicyStandard
+
+    facts = current_facts(case, on=basis)
+    members = facts.members
     if case.kind == Kind.TEKUN:
         # Tekun supports one person: the applicant, on their own income.
         members = [person for person in members if person.pk == case.applicant_id]
-    months = period_months(basis, rules.assessment_months)
+    months_count = period or rules.assessment_months
+    months = period_months(basis, months_count)
+    disregarded = set(rules.disregarded_income_kinds or [])
     lines = []
     for person in members:
-        for income in person.incomes.all():
-            covered = months_covered(income.period_start, income.period_end, months)
-            if covered:
-                lines.append(
-                    IncomeLine(
-                        person=person.name,
-                        kind=income.kind,
-                        source=income.source,
-                        monthly_amount=income.monthly_amount,
-                        months=covered,
-                        exempt=income.exempt,
-                        exempt_reason=income.exempt_reason,
-                    )
+        for income in facts.incomes_of(person):
+            covered = months_covered(
+                income.period_start,
+                income.period_end,
+                months,
+                months_received=income.months_received,
+            )
+            by_county = income.kind in disregarded
+            lines.append(
+                IncomeLine(
+                    person=person.name,
+                    kind=income.kind,
+                    kind_label=IncomeKind(income.kind).label,
+                    source=income.source,
+                    monthly_amount=income.monthly_amount,
+                    months=covered,
+                    exempt=income.exempt or by_county,
+                    exempt_reason=income.exempt_reason
+                    or ("县定不计入家庭收入的收入类型" if by_county else ""),
+                    period_text=_income_period_text(income),
                 )
+            )
     base_kind = StandardKind.TEKUN_BASIC if case.kind == Kind.TEKUN else StandardKind.DIBAO
     standard = PolicyStandard.objects.in_force(base_kind, case.area, basis)
     if standard is None:
         raise MissingStandard(base_kind)
     care_tier, care_amount = "", ZERO
     if case.kind == Kind.TEKUN:
+        if care_unmet_indicators is not None:
+            care_unmet = len(care_unmet_indicators)
         care_tier = care_tier_for(care_unmet or 0)
         care = PolicyStandard.objects.in_force(CARE_STANDARD_KIND[care_tier], case.area, basis)
         if care is None:
             raise MissingStandard(CARE_STANDARD_KIND[care_tier])
         care_amount = care.amount
+    assets = sum(
+        (asset.value for asset in facts.assets if asset.kind != AssetKind.HOUSING), ZERO
+    )
     result = calculate(
         kind=case.kind,
         incomes=lines,
         household_size=max(len(members), 1),
-        period_months=rules.assessment_months,
+        period_months=months_count,
         standard_amount=standard.amount,
         rounding=rules.rounding,
         marginal_multiplier=rules.marginal_multiplier,
         care_tier=care_tier,
         care_amount=care_amount,
+        asset_total=assets,
+        asset_limit_per_capita=rules.marginal_asset_limit,
     )
+    result.period_text = period_label(basis, months_count)
+    result.period_reason = period_reason
+    result.care_unmet_labels = [
+        DAILY_LIVING_LABELS.get(code, code) for code in care_unmet_indicators or []
+    ]
     return result, standard
+
+
+def _income_period_text(income) -> str:
+    start = f"{income.period_start:%Y-%m-%d}" if income.period_start else "核算期前"
+    end = f"{income.period_end:%Y-%m-%d}" if income.period_end else "至今"
+    text = f"{start}至{end}"
+    if income.months_received is not None:
+        text += f"，实际领取{income.months_received}个月"
+    return text

@@ -191,7 +191,7 @@ class Sex(models.TextChoices):
 
 class PersonQuerySet(models.QuerySet):
     def active(self) -> PersonQuerySet:
-        return self.filter(left_on__isnull=True)
+        return self.filter(left_on__isnull=True, removed_at__isnull=True)
 
 
 class Person(models.Model):
@@ -212,8 +212,10 @@ class Person(models.Model):
     )
     illness = EncryptedCharField("患病情况", blank=True, default="")
     income_irregular = models.BooleanField("收入不固定", default=False)
+    phone = EncryptedCharField("联系电话", blank=True, default="")
     left_on = models.DateField("迁出/死亡日期", null=True, blank=True)
     left_reason = models.CharField("减员原因", max_length=100, blank=True)
+    removed_at = models.DateTimeField("更正移除时间", null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = PersonQuerySet.as_manager()
@@ -242,7 +244,25 @@ class IncomeKind(models.TextChoices):
     BUSINESS = "business", "经营净收入"
     PROPERTY = "property", "财产净收入"
     TRANSFER = "transfer", "转移净收入"
+    AWARD = "award", "奖励金及慰问金"
+    SPECIAL_CARE = "special_care", "优抚对象抚恤补助金"
+    FAMILY_PLANNING = "family_planning", "计划生育奖励扶助金"
+    DISABILITY_SUBSIDY = "disability_subsidy", "残疾人两项补贴"
+    EDUCATION_AID = "education_aid", "教育救助及奖助学金"
+    ELDERLY_ALLOWANCE = "elderly_allowance", "高龄津贴"
     OTHER = "other", "其他收入"
+
+
+def default_disregarded_income_kinds() -> list[str]:
+    """Kinds most counties leave out of household income; the county edits the list."""
+    return [
+        IncomeKind.AWARD,
+        IncomeKind.SPECIAL_CARE,
+        IncomeKind.FAMILY_PLANNING,
+        IncomeKind.DISABILITY_SUBSIDY,
+        IncomeKind.EDUCATION_AID,
+        IncomeKind.ELDERLY_ALLOWANCE,
+    ]
 
 
 class Income(models.Model):
@@ -254,10 +274,16 @@ class Income(models.Model):
     monthly_amount = models.DecimalField(
         "月均金额（元）", validators=[MinValueValidator(Decimal("0"))], **MONEY
     )
-    period_start = models.DateField("起始日期")
+    period_start = models.DateField(
+        "起始日期", null=True, blank=True, help_text="不填表示核算期开始前已有此项收入"
+    )
     period_end = models.DateField("截止日期", null=True, blank=True)
+    months_received = models.PositiveSmallIntegerField(
+        "实际领取月数", null=True, blank=True, help_text="季节性收入等：核算期内实际取得的月数"
+    )
     exempt = models.BooleanField("不计入家庭收入", default=False)
     exempt_reason = models.CharField("不计入理由", max_length=100, blank=True)
+    removed_at = models.DateTimeField("更正移除时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "收入"
@@ -280,8 +306,9 @@ class Asset(models.Model):
 
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="assets")
     kind = models.CharField("财产类型", max_length=20, choices=AssetKind.choices)
-    description = models.CharField("说明", max_length=200)
+    description = models.CharField("备注", max_length=200, blank=True)
     value = models.DecimalField("估值（元）", validators=[MinValueValidator(Decimal("0"))], **MONEY)
+    removed_at = models.DateTimeField("更正移除时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "家庭财产"
@@ -372,6 +399,16 @@ class CountyRules(models.Model):
         "不予保障告知期限（工作日）", default=3
     )
     minimum_investigators = models.PositiveSmallIntegerField("入户调查最少人数", default=2)
+    disregarded_income_kinds = models.JSONField(
+        "不计入家庭收入的收入类型", default=default_disregarded_income_kinds, blank=True
+    )
+    marginal_asset_limit = models.DecimalField(
+        "低保边缘家庭人均财产上限（元）",
+        null=True,
+        blank=True,
+        help_text="居住用房不计；不填为不设上限",
+        **MONEY,
+    )
 
     class Meta:
         verbose_name = "县级政策参数"
@@ -689,6 +726,68 @@ class CaseEvent(ImmutableModel):
 
     def __str__(self) -> str:
         return f"{self.case_id}#{self.seq} {self.label}"
+
+
+class FactSubject(models.TextChoices):
+    MEMBER = "member", "家庭成员"
+    INCOME = "income", "收入"
+    ASSET = "asset", "家庭财产"
+
+
+class FactOperation(models.TextChoices):
+    ADD = "add", "新增"
+    CHANGE = "change", "修改"
+    REMOVE = "remove", "移除"
+
+
+class FactChannel(models.TextChoices):
+    CASE = "case", "申请审核中更正"
+    CHANGE_REPORT = "change_report", "变更报告"
+    REVIEW = "review", "定期复核入户调查"
+
+
+class FactChange(ImmutableModel):
+    """One version of a household fact: who changed what, when, why, and how it read before and after.
+
+    The member, income and asset rows hold the current version; these rows are their history,
+    written by `cases.facts.services.record_fact_change` only.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="fact_changes")
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="fact_changes"
+    )
+    subject = models.CharField("对象", max_length=10, choices=FactSubject.choices)
+    operation = models.CharField("操作", max_length=10, choices=FactOperation.choices)
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    income = models.ForeignKey(
+        Income, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    asset = models.ForeignKey(Asset, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(
+        "途径", max_length=20, choices=FactChannel.choices, default=FactChannel.CASE
+    )
+    channel_ref = models.PositiveIntegerField("复核或变更报告编号", null=True, blank=True)
+    reason = models.TextField("更正理由")
+    before = models.JSONField("修改前", default=dict, blank=True)
+    after = models.JSONField("修改后", default=dict, blank=True)
+    case_version = models.PositiveIntegerField("更正时案件版本")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_role = models.CharField("岗位", max_length=30)
+    at = models.DateTimeField("时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "家庭信息更正记录"
+        verbose_name_plural = "家庭信息更正记录"
+        ordering = ["case_id", "at", "id"]
+        indexes = [models.Index(fields=["household", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_operation_display()}{self.get_subject_display()}"
 
 
 class SignatureStep(models.TextChoices):

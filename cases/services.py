@@ -42,6 +42,7 @@ from .events import (
     valid_signatures,
     void_signatures,
 )
+from .facts.selectors import facts_changed_after_assessment
 from .models import (
     CLOCK_STATES,
     ApplicantConsent,
@@ -64,6 +65,7 @@ from .models import (
     Publicity,
     Relation,
     SignatureStep,
+    StandardKind,
     State,
     VerificationReport,
     VerificationRequest,
@@ -149,10 +151,11 @@ class IncomeInput:
     kind: str
     source: str
     monthly_amount: Decimal
-    period_start: date
+    period_start: date | None = None
     period_end: date | None = None
     exempt: bool = False
     exempt_reason: str = ""
+    months_received: int | None = None
 
 
 @dataclass
@@ -217,8 +220,9 @@ def _validate_income(income: IncomeInput, *, field: str) -> None:
     if amount.as_tuple().exponent < -2:
         raise DomainError("月均金额最多保留两位小数。", field=f"{field}.monthly_amount")
     income.monthly_amount = amount
-    _not_future(income.period_start, field=f"{field}.period_start", label="收入起始日期")
-    if income.period_end and income.period_end < income.period_start:
+    if income.period_start is not None:
+        _not_future(income.period_start, field=f"{field}.period_start", label="收入起始日期")
+    if income.period_end and income.period_start and income.period_end < income.period_start:
         raise DomainError("收入截止日期不能早于起始日期。", field=f"{field}.period_end")
     if income.exempt and not (income.exempt_reason or "").strip():
         raise DomainError("不计入家庭收入的，请填写理由。", field=f"{field}.exempt_reason")
@@ -278,6 +282,7 @@ def _save_members(household: Household, members: list[MemberInput], numbers: lis
                 monthly_amount=income.monthly_amount,
                 period_start=income.period_start,
                 period_end=income.period_end,
+                months_received=income.months_received,
                 exempt=income.exempt,
                 exempt_reason=income.exempt_reason,
             )
@@ -718,31 +723,52 @@ def assess(
     case: Case,
     basis_date: date | None = None,
     care_unmet: int | None = None,
+    care_indicators: list[str] | None = None,
+    period_months: int | None = None,
+    period_reason: str = "",
     version: int | None = None,
 ) -> IncomeAssessment:
     """Calculate income against the standard in force and store it with its working.
 
-    A new assessment changes what was signed: any still-valid chain signature is voided.
+    The period is the county's setting unless the handler chooses the other (6 or 12 months)
+    with a reason. Tekun care follows the six daily-living indicators not met
+    (`care_indicators`, or their count `care_unmet`). A new assessment changes what was signed:
+    any still-valid chain signature is voided.
     """
     with locked_case(case.pk, expected_version=version) as case:
         role = acting_role(actor, case, Role.HANDLER)
         require_transition(case, "assess")
         basis = _not_future(basis_date or _today(), field="basis_date", label="核算基准日")
         if case.kind == Kind.TEKUN:
+            if care_indicators is not None:
+                unknown = set(care_indicators) - set(calc.DAILY_LIVING_LABELS)
+                if unknown:
+                    raise DomainError("生活自理能力指标无效。", field="care_indicators")
+                care_unmet = len(set(care_indicators))
             if care_unmet is None:
                 raise DomainError(
-                    "特困供养须填写生活自理能力六项指标中未达到的项数（0-6）。", field="care_unmet"
+                    "特困供养须勾选生活自理能力六项指标中未达到的项目（全部达到的请勾选“六项均能自理”）。",
+                    field="care_indicators",
                 )
             if not 0 <= int(care_unmet) <= calc.DAILY_LIVING_INDICATORS:
-                raise DomainError("未达到的指标项数应在0到6之间。", field="care_unmet")
+                raise DomainError("未达到的指标项数应在0到6之间。", field="care_indicators")
         rules = CountyRules.in_force(basis)
+        period, period_reason = _assessment_period(rules, period_months, period_reason)
         try:
             result, standard = calc.gather(
-                case=case, basis=basis, rules=rules, care_unmet=care_unmet
+                case=case,
+                basis=basis,
+                rules=rules,
+                care_unmet=care_unmet,
+                period=period,
+                period_reason=period_reason,
+                care_unmet_indicators=sorted(set(care_indicators))
+                if care_indicators is not None
+                else None,
             )
         except calc.MissingStandard as exc:
             raise DomainError(
-                f"{basis:%Y-%m-%d}没有生效的保障标准（{exc.args[0]}，{case.get_area_display()}），请县民政局先维护标准。",
+                f"{basis:%Y-%m-%d}没有生效的保障标准（{StandardKind(exc.args[0]).label}，{case.get_area_display()}），请县民政局先维护标准。",
                 field="basis_date",
             ) from None
         record = IncomeAssessment.objects.create(
@@ -784,6 +810,19 @@ def assess(
         return record
 
 
+def _assessment_period(rules: CountyRules, chosen: int | None, reason: str) -> tuple[int, str]:
+    """The county's period, or the other of 6 and 12 months when the handler gives a reason."""
+    setting = rules.assessment_months
+    if chosen is None or int(chosen) == setting:
+        return setting, ""
+    if int(chosen) not in calc.PERIOD_CHOICES:
+        raise DomainError("收入核算期只能选择6个月或12个月。", field="period_months")
+    reason = _required_text(
+        reason, field="period_reason", label=f"不按县定{setting}个月核算期的理由"
+    )
+    return int(chosen), reason
+
+
 def publish(
     *, actor: User, case: Case, starts_on: date, location: str, version: int | None = None
 ) -> Publicity:
@@ -795,6 +834,8 @@ def publish(
     with locked_case(case.pk, expected_version=version) as case:
         role = acting_role(actor, case, Role.HANDLER)
         require_transition(case, "publish")
+        if facts_changed_after_assessment(case):
+            raise Conflict("家庭信息在收入核算后已更正，请先重新进行收入核算再公示。", field="state")
         _not_future(starts_on, field="starts_on", label="公示开始日期")
         assessment = case.assessments.order_by("-id").first()
         if assessment and starts_on < timezone.localtime(assessment.assessed_at).date():
@@ -948,6 +989,8 @@ def proposal_missing(case: Case, *, today: date | None = None) -> list[str]:
         missing.append("公示异议尚未核实")
     if not case.assessments.exists():
         missing.append("收入核算")
+    elif facts_changed_after_assessment(case):
+        missing.append("家庭信息更正后的重新收入核算")
     if not case.home_visits.exists():
         missing.append("入户调查记录")
     missing += [f"申报材料：{name}" for name in materials_missing(case)]

@@ -251,13 +251,18 @@ def amount_without_member(
 
 def member_counted_income(member: Person, month: date, rules) -> Decimal:
     """The member's counted monthly income over the assessment period before `month`."""
-    basis = services.add_months(month, -1)
-    months = assessment.period_months(basis, rules.assessment_months)
+    # The period is the whole months before `month` (assessment.period_months).
+    months = assessment.period_months(month, rules.assessment_months)
     total = sum(
         (
             income.monthly_amount
-            * assessment.months_covered(income.period_start, income.period_end, months)
-            for income in member.incomes.filter(exempt=False)
+            * assessment.months_covered(
+                income.period_start,
+                income.period_end,
+                months,
+                months_received=income.months_received,
+            )
+            for income in member.incomes.filter(exempt=False, removed_at__isnull=True)
         ),
         Decimal("0"),
     )

@@ -1,0 +1,1 @@
+"""Household facts as versioned records: see services.py."""
