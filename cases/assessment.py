@@ -378,9 +378,7 @@ def gather(
         if care is None:
             raise MissingStandard(CARE_STANDARD_KIND[care_tier])
         care_amount = care.amount
-    assets = sum(
-        (asset.value for asset in facts.assets if asset.kind != AssetKind.HOUSING), ZERO
-    )
+    assets = sum((asset.value for asset in facts.assets if asset.kind != AssetKind.HOUSING), ZERO)
     result = calculate(
         kind=case.kind,
         incomes=lines,

@@ -754,9 +754,7 @@ class FactChange(ImmutableModel):
     """
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="fact_changes")
-    household = models.ForeignKey(
-        Household, on_delete=models.PROTECT, related_name="fact_changes"
-    )
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="fact_changes")
     subject = models.CharField("对象", max_length=10, choices=FactSubject.choices)
     operation = models.CharField("操作", max_length=10, choices=FactOperation.choices)
     person = models.ForeignKey(
@@ -765,7 +763,9 @@ class FactChange(ImmutableModel):
     income = models.ForeignKey(
         Income, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    asset = models.ForeignKey(Asset, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    asset = models.ForeignKey(
+        Asset, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     channel = models.CharField(
         "途径", max_length=20, choices=FactChannel.choices, default=FactChannel.CASE
     )
@@ -774,9 +774,7 @@ class FactChange(ImmutableModel):
     before = models.JSONField("修改前", default=dict, blank=True)
     after = models.JSONField("修改后", default=dict, blank=True)
     case_version = models.PositiveIntegerField("更正时案件版本")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     actor_role = models.CharField("岗位", max_length=30)
     at = models.DateTimeField("时间", default=timezone.now)
 

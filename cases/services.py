@@ -762,7 +762,9 @@ def assess(
                 care_unmet=care_unmet,
                 period=period,
                 period_reason=period_reason,
-                care_unmet_indicators=sorted(set(care_indicators))
+                care_unmet_indicators=[
+                    code for code, _label in calc.DAILY_LIVING_CHOICES if code in care_indicators
+                ]
                 if care_indicators is not None
                 else None,
             )
@@ -835,7 +837,9 @@ def publish(
         role = acting_role(actor, case, Role.HANDLER)
         require_transition(case, "publish")
         if facts_changed_after_assessment(case):
-            raise Conflict("家庭信息在收入核算后已更正，请先重新进行收入核算再公示。", field="state")
+            raise Conflict(
+                "家庭信息在收入核算后已更正，请先重新进行收入核算再公示。", field="state"
+            )
         _not_future(starts_on, field="starts_on", label="公示开始日期")
         assessment = case.assessments.order_by("-id").first()
         if assessment and starts_on < timezone.localtime(assessment.assessed_at).date():

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.db.models import Max
 from django.utils import timezone
 
 from ..models import (
@@ -54,7 +55,10 @@ CHOICE_LABELS = {
     "relation": dict(Relation.choices),
     "work_ability": dict(WorkAbility.choices),
 }
-KIND_LABELS = {FactSubject.INCOME: dict(IncomeKind.choices), FactSubject.ASSET: dict(AssetKind.choices)}
+KIND_LABELS = {
+    FactSubject.INCOME: dict(IncomeKind.choices),
+    FactSubject.ASSET: dict(AssetKind.choices),
+}
 
 
 @dataclass
@@ -82,14 +86,19 @@ def current_facts(case: Case, *, on: date | None = None) -> HouseholdFacts:
     on = on or timezone.localdate()
     members = [
         person
-        for person in Person.objects.filter(household_id=case.household_id, removed_at__isnull=True)
-        .order_by("id")
+        for person in Person.objects.filter(
+            household_id=case.household_id, removed_at__isnull=True
+        ).order_by("id")
         if person.left_on is None or person.left_on > on
     ]
     incomes = list(
-        Income.objects.filter(person__in=members, removed_at__isnull=True).order_by("person_id", "id")
+        Income.objects.filter(person__in=members, removed_at__isnull=True).order_by(
+            "person_id", "id"
+        )
     )
-    assets = list(Asset.objects.filter(household_id=case.household_id, removed_at__isnull=True).order_by("id"))
+    assets = list(
+        Asset.objects.filter(household_id=case.household_id, removed_at__isnull=True).order_by("id")
+    )
     household = Household.objects.get(pk=case.household_id)
     return HouseholdFacts(household=household, members=members, incomes=incomes, assets=assets)
 
@@ -151,9 +160,7 @@ def _whose(change: FactChange, values: dict[str, Any]) -> str:
 
 def fact_history(case: Case) -> list[dict[str, Any]]:
     """Every change of the case household's facts, oldest first, in words (timeline, archive)."""
-    changes = (
-        FactChange.objects.filter(case=case).select_related("actor").order_by("at", "id")
-    )
+    changes = FactChange.objects.filter(case=case).select_related("actor").order_by("at", "id")
     return [describe_change(change) for change in changes]
 
 
@@ -167,9 +174,13 @@ def changes_since(case: Case, version: int) -> list[FactChange]:
 
 
 def facts_changed_after_assessment(case: Case) -> bool:
-    """True when a fact changed after the latest income assessment (it must be redone)."""
-    latest = case.assessments.order_by("-assessed_at", "-id").first()
-    changes = FactChange.objects.filter(case=case, channel=FactChannel.CASE)
-    if latest is None:
+    """True when a fact changed on the case page after the latest income assessment.
+
+    Compared by timeline order, not by clock: both may fall within the same second.
+    """
+    assessed = case.events.filter(action="assess").aggregate(seq=Max("seq"))["seq"]
+    if assessed is None:
         return False
-    return changes.filter(at__gt=latest.assessed_at).exists()
+    return case.events.filter(
+        action="fact_change", seq__gt=assessed, data__channel=FactChannel.CASE
+    ).exists()

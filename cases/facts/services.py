@@ -142,7 +142,11 @@ def record_fact_change(
         reason = (reason or "").strip()
         if not reason:
             raise DomainError("请填写更正理由。", field="reason")
-        apply = {FactSubject.MEMBER: _member, FactSubject.INCOME: _income, FactSubject.ASSET: _asset}
+        apply = {
+            FactSubject.MEMBER: _member,
+            FactSubject.INCOME: _income,
+            FactSubject.ASSET: _asset,
+        }
         target, before, after = apply[subject](case, operation, target_id, values)
         change = FactChange.objects.create(
             case=case,
@@ -231,7 +235,9 @@ def _check_may_change(case: Case, actor: User, channel: str) -> str:
 
 def _state_refusal(case: Case) -> str:
     if case.state == State.IN_PUBLICITY:
-        return "公示期间不能直接修改家庭信息；如有异议，请登记并核实，异议成立退回入户调查后再更正。"
+        return (
+            "公示期间不能直接修改家庭信息；如有异议，请登记并核实，异议成立退回入户调查后再更正。"
+        )
     if case.state in (State.PROPOSED, State.OPINION_SIGNED):
         return "经办人已提出审核意见，不能再修改家庭信息；如需更正，请由分管领导退回后办理。"
     return f"案件当前状态为“{case.get_state_display()}”，不能修改家庭信息。"
@@ -382,7 +388,7 @@ def _income(case: Case, operation: str, target_id, values) -> tuple[Income, dict
         clean["person"] = _current_member(case, values.get("person"))
     for key, value in clean.items():
         setattr(income, key, value)
-    income.save(update_fields=[("person" if k == "person" else k) for k in clean])
+    income.save(update_fields=list(clean))
     return income, before, _income_values(income)
 
 
@@ -494,7 +500,9 @@ def _money(raw: Any, *, field: str, label: str) -> Decimal:
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise DomainError(f"{label}不是有效的数字，请填写金额，如 1500 或 1500.50。", field=field) from None
+        raise DomainError(
+            f"{label}不是有效的数字，请填写金额，如 1500 或 1500.50。", field=field
+        ) from None
     if not amount.is_finite():
         raise DomainError(f"{label}不是有效的数字。", field=field)
     if amount < 0:
@@ -503,7 +511,7 @@ def _money(raw: Any, *, field: str, label: str) -> Decimal:
         raise DomainError(f"{label}最多保留两位小数。", field=field)
     if amount >= Decimal("10000000000"):
         raise DomainError(f"{label}过大，请核对。", field=field)
-    return amount
+    return amount.quantize(Decimal("0.01"))
 
 
 def _months(raw: Any) -> int | None:
