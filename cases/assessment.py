@@ -407,3 +407,69 @@ def _income_period_text(income) -> str:
     if income.months_received is not None:
         text += f"，实际领取{income.months_received}个月"
     return text
+
+
+def calculation_sheet(record) -> dict[str, Any]:
+    """A stored assessment as the calculation sheet shows it: every figure, in Chinese words.
+
+    Reads the stored working; records made before the labels were stored fall back to the
+    choice labels, so no code ever reaches the page.
+    """
+    from .models import IncomeKind
+
+    working = record.working or {}
+    kinds = dict(IncomeKind.choices)
+    money = lambda v: Decimal(str(v)).quantize(CENT, rounding=ROUND_HALF_UP)  # noqa: E731
+    lines = []
+    for line in working.get("incomes", []):
+        total = money(line.get("total", "0"))
+        exempt = bool(line.get("exempt"))
+        lines.append(
+            {
+                "person": line.get("person", ""),
+                "kind": kinds.get(line.get("kind_code") or line.get("kind"), line.get("kind", "")),
+                "source": line.get("source", ""),
+                "period": line.get("period", ""),
+                "monthly_amount": money(line.get("monthly_amount", "0")),
+                "months": line.get("months", 0),
+                "total": total,
+                "counted": ZERO.quantize(CENT) if exempt else total,
+                "exempt": exempt,
+                "exempt_reason": line.get("exempt_reason", ""),
+            }
+        )
+    total_period = money(working.get("total_period_income", "0"))
+    exempt_period = money(working.get("exempt_period_income", "0"))
+    rounding = working.get("rounding_code") or working.get("rounding") or Rounding.UP_YUAN
+    rounding_label = dict(Rounding.choices).get(rounding, working.get("rounding", ""))
+    return {
+        "kind": record.case.kind,
+        "kind_label": Kind(record.case.kind).label,
+        "basis_date": record.basis_date,
+        "period_months": record.period_months,
+        "period": working.get("period") or period_label(record.basis_date, record.period_months),
+        "period_reason": working.get("period_reason", ""),
+        "lines": lines,
+        "total_period_income": total_period,
+        "exempt_period_income": exempt_period,
+        "counted_period_income": total_period - exempt_period,
+        "household_size": record.household_size,
+        "counted_monthly_income": record.counted_monthly_income,
+        "per_capita_income": record.per_capita_income.quantize(CENT, rounding=ROUND_HALF_UP),
+        "standard": record.standard_amount,
+        "standard_total": record.standard_amount * record.household_size,
+        "marginal_threshold": working.get("threshold")
+        if working.get("marginal_multiplier")
+        else "",
+        "marginal_multiplier": working.get("marginal_multiplier", ""),
+        "asset_total": working.get("asset_total", ""),
+        "asset_limit_per_capita": working.get("asset_limit_per_capita", ""),
+        "care_tier": CareTier(record.care_tier).label if record.care_tier else "",
+        "care_amount": record.care_amount,
+        "care_unmet": working.get("care_unmet", []),
+        "exact_amount": money(working.get("exact_amount", "0")),
+        "rounding": rounding_label,
+        "eligible": record.eligible,
+        "amount": record.amount,
+        "notes": working.get("notes", []),
+    }

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from . import views
+from .facts import views as fact_views
 
 case_patterns = [
     path("", views.case_list, name="list"),
@@ -11,6 +12,7 @@ case_patterns = [
     path("verification/<int:pk>/report/", views.verification_report, name="verification_report"),
     path("<int:pk>/", views.case_page, name="detail"),
     path("<int:pk>/upload/", views.upload, name="upload"),
+    path("<int:pk>/facts/", fact_views.change_fact, name="facts"),
     path("<int:pk>/do/<str:name>/", views.take_step, name="step"),
 ]
 

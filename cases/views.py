@@ -19,6 +19,7 @@ from dengkou_aid.lib.paging import page_of
 
 from . import api, selectors, services
 from .deadlines.calendar import current_calendar
+from .facts.views import facts_context
 from .models import (
     ApplicantConsent,
     Area,
@@ -115,6 +116,7 @@ def _case_context(request: HttpRequest, case_id: int) -> dict:
         },
         "requirements": [item["requirement"] for item in checklist],
         "can_upload": case.state in services.OPEN_STATES,
+        **facts_context(request.user, case),
     }
 
 
@@ -130,6 +132,11 @@ def _refused(request: HttpRequest, pk: int, error: DomainError, form: str = "") 
     messages.error(request, error.message)
     context = _case_context(request, pk)
     context.update(error=error, posted_form=form, posted=request.POST)
+    context.update(
+        facts_context(
+            request.user, context["case"], posted_form=form, posted=request.POST, error=error
+        )
+    )
     return render(request, "cases/detail.html", context, status=error.status)
 
 
@@ -154,6 +161,8 @@ def _step_data(request: HttpRequest, name: str) -> dict:
         data["disqualifying"] = post.get("disqualifying") == "on"
     if name == "resolve_objection":
         data["substantiated"] = post.get("substantiated") == "yes"
+    if name == "assess" and post.get("care_form"):
+        data["care_indicators"] = post.getlist("care_indicators")
     if name == "assign_agency" and "agency" not in data:
         data["agency"] = None
     return data

@@ -188,13 +188,22 @@ def record_fact_change(
         return change
 
 
+def may_change_facts(actor: User, case: Case) -> bool:
+    """Whether the case page offers this user the forms that correct the household's facts."""
+    try:
+        _check_may_change(case, actor, FactChannel.CASE)
+    except DomainError:
+        return False
+    return True
+
+
 # --- who, when --------------------------------------------------------------------------
 
 
-def _check_version(case: Case, version: int | None) -> None:
-    if version is None or int(version) == case.version:
+def _check_version(case: Case, version: int | str | None) -> None:
+    if version is None or _int(version) == case.version:
         return
-    changed = changes_since(case, int(version))
+    changed = changes_since(case, _int(version))
     if not changed:
         raise Conflict("该案件已被他人修改，请刷新后重试。", field="version")
     words = "；".join(
@@ -270,6 +279,7 @@ def _member(case: Case, operation: str, target_id, values) -> tuple[Person, dict
         raise DomainError("没有需要修改的内容。", field="relation")
     for key, value in clean.items():
         setattr(person, key, value)
+    _refuse_unchanged(before, _member_values(person))
     person.save(update_fields=list(clean))
     return person, before, _member_values(person)
 
@@ -388,6 +398,7 @@ def _income(case: Case, operation: str, target_id, values) -> tuple[Income, dict
         clean["person"] = _current_member(case, values.get("person"))
     for key, value in clean.items():
         setattr(income, key, value)
+    _refuse_unchanged(before, _income_values(income))
     income.save(update_fields=list(clean))
     return income, before, _income_values(income)
 
@@ -469,6 +480,7 @@ def _asset(case: Case, operation: str, target_id, values) -> tuple[Asset, dict, 
     clean = _asset_fields(values, partial=True)
     for key, value in clean.items():
         setattr(asset, key, value)
+    _refuse_unchanged(before, _asset_values(asset))
     asset.save(update_fields=list(clean))
     return asset, before, _asset_values(asset)
 
@@ -488,6 +500,11 @@ def _asset_fields(values, *, partial: bool) -> dict[str, Any]:
 
 def _asset_values(asset: Asset) -> dict[str, Any]:
     return {"kind": asset.kind, "value": str(asset.value), "description": asset.description}
+
+
+def _refuse_unchanged(before: dict[str, Any], after: dict[str, Any]) -> None:
+    if before == after:
+        raise DomainError("没有修改任何内容；如需更正，请修改后再提交。", field="form")
 
 
 # --- parsing ----------------------------------------------------------------------------
