@@ -286,6 +286,14 @@ class MemberInputSerializer(serializers.Serializer):
         max_length=200, required=False, allow_blank=True, default="", label="患病情况"
     )
     income_irregular = serializers.BooleanField(default=False, label="收入不固定")
+    phone = serializers.RegexField(
+        r"^[0-9+\-\s]{7,20}$",
+        required=False,
+        allow_blank=True,
+        default="",
+        label="联系电话",
+        error_messages={"invalid": "联系电话格式不正确，请填写7到20位数字。"},
+    )
     incomes = IncomeInputSerializer(many=True, required=False, default=list, label="收入")
 
 

@@ -167,6 +167,7 @@ class MemberInput:
     disability_grade: int = 0
     illness: str = ""
     income_irregular: bool = False
+    phone: str = ""
     incomes: list[IncomeInput] | None = None
 
 
@@ -271,6 +272,7 @@ def _save_members(household: Household, members: list[MemberInput], numbers: lis
                         disability_grade=member.disability_grade,
                         illness=member.illness,
                         income_irregular=member.income_irregular,
+                        phone=member.phone,
                     )
             except IntegrityError:
                 raise Conflict("该身份证号已被登记，请刷新后重试。", field="members") from None

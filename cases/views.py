@@ -5,6 +5,8 @@ every write is one service call; a refusal re-renders the page with the Chinese 
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -207,21 +209,59 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- filing ----------------------------------------------------------------------------------
 
-MEMBER_ROWS = 5
+MAX_MEMBER_ROWS = 60
+ROW_KEYS = (
+    "name",
+    "id",
+    "relation",
+    "work",
+    "disability",
+    "phone",
+    "income",
+    "income_kind",
+    "income_source",
+    "income_since",
+    "income_until",
+)
+ROW_KEY = re.compile(r"^m(\d{1,3})_")
+# Where a service or serializer error on a member lands in the member's row.
+MEMBER_FIELD_KEYS = {
+    "name": "name",
+    "id_number": "id",
+    "relation": "relation",
+    "work_ability": "work",
+    "disability_grade": "disability",
+    "phone": "phone",
+    "incomes.monthly_amount": "income",
+    "incomes.kind": "income_kind",
+    "incomes.source": "income_source",
+    "incomes.period_start": "income_since",
+    "incomes.period_end": "income_until",
+}
 
 
-def _application_data(request: HttpRequest) -> dict:
+def _row_indices(post) -> list[int]:
+    """The member rows the form sent, in order: any number of them (rows are added in the page)."""
+    found = {int(m.group(1)) for key in post for m in [ROW_KEY.match(key)] if m}
+    return sorted(found)[:MAX_MEMBER_ROWS]
+
+
+def _application_data(request: HttpRequest) -> tuple[dict, list[int]]:
+    """The form as the application serializer takes it, and the row each member came from."""
     post = request.POST
-    members = []
-    for i in range(MEMBER_ROWS):
+    members, rows = [], []
+    for i in _row_indices(post):
         name, number = post.get(f"m{i}_name", "").strip(), post.get(f"m{i}_id", "").strip()
         if not (name or number):
             continue
+        first = not members
         member = {
             "name": name,
             "id_number": number,
-            "relation": post.get(f"m{i}_relation") or (Relation.HEAD if i == 0 else Relation.OTHER),
+            "relation": post.get(f"m{i}_relation") or (Relation.HEAD if first else Relation.OTHER),
             "work_ability": post.get(f"m{i}_work") or "able",
+            "disability_grade": post.get(f"m{i}_disability") or 0,
+            "phone": post.get(f"m{i}_phone", "").strip(),
             "incomes": [],
         }
         amount = post.get(f"m{i}_income", "").strip()
@@ -231,12 +271,14 @@ def _application_data(request: HttpRequest) -> dict:
                     "kind": post.get(f"m{i}_income_kind") or IncomeKind.WAGE,
                     "source": post.get(f"m{i}_income_source", "").strip() or "申报收入",
                     "monthly_amount": amount,
-                    "period_start": post.get(f"m{i}_income_since", ""),
+                    "period_start": post.get(f"m{i}_income_since") or None,
+                    "period_end": post.get(f"m{i}_income_until") or None,
                 }
             )
         members.append(member)
+        rows.append(i)
     village = post.get("village") or (request.user.village_id or "")
-    return {
+    data = {
         "kind": post.get("kind", ""),
         "village": village,
         "area": post.get("area", ""),
@@ -244,24 +286,48 @@ def _application_data(request: HttpRequest) -> dict:
         "entrusted_reason": post.get("entrusted_reason", ""),
         "members": members,
     }
+    return data, rows
 
 
-def _member_rows(posted) -> list[dict]:
+def _member_rows(posted, errors: dict[int, dict[str, str]] | None = None) -> list[dict]:
     """The member rows of the application form, with what was typed when it comes back."""
-    keys = ("name", "id", "relation", "work", "income", "income_kind", "income_source")
+    indices = _row_indices(posted) or [0, 1]
+    errors = errors or {}
     return [
         {
             "i": i,
-            **{key: posted.get(f"m{i}_{key}", "") for key in keys},
-            "income_since": posted.get(f"m{i}_income_since", ""),
+            "first": n == 0,
+            **{key: posted.get(f"m{i}_{key}", "") for key in ROW_KEYS},
+            "errors": errors.get(i, {}),
         }
-        for i in range(MEMBER_ROWS)
+        for n, i in enumerate(indices)
     ]
+
+
+def _next_row(rows: list[dict]) -> int:
+    return max((row["i"] for row in rows), default=0) + 1
+
+
+def _application_errors(error: DomainError, rows: list[int]) -> tuple[dict, dict]:
+    """Split an error's field path into (errors by row and key, errors by top-level field)."""
+    path = error.field or ""
+    match = re.match(r"^members\[(\d+)\]\.(.+)$", path)
+    if match and int(match.group(1)) < len(rows):
+        key = re.sub(r"\[\d+\]", "", match.group(2))
+        row_key = MEMBER_FIELD_KEYS.get(key, "name")
+        return {rows[int(match.group(1))]: {row_key: error.message}}, {}
+    if path.startswith("members"):
+        return ({rows[0]: {"name": error.message}} if rows else {}), {"members": error.message}
+    return {}, {path or "form": error.message}
 
 
 @login_required
 def new_application(request: HttpRequest) -> HttpResponse:
-    """The application form: entrusted by a village assistant (tablet), or filed at the unit."""
+    """The application form: entrusted by a village assistant (tablet), or filed at the unit.
+
+    Any household size: the page adds member rows (static/js/member_rows.js), each member with
+    their own relation. A refusal shows the whole form again, the message beside its field.
+    """
     user = request.user
     if not user.has_role(Role.VILLAGE_ASSISTANT, Role.HANDLER):
         raise PermissionDenied("申请须由经办人或嘎查村/社区协理员录入。")
@@ -274,15 +340,24 @@ def new_application(request: HttpRequest) -> HttpResponse:
         "income_kinds": IncomeKind.choices,
         "rows": _member_rows(request.POST),
         "work_abilities": WorkAbility.choices,
+        "grades": [("0", "无"), ("1", "一级"), ("2", "二级"), ("3", "三级"), ("4", "四级")],
         "villages": _villages(user),
         "form": request.POST,
+        "field_errors": {},
+        "blank_row": {"i": "__i__", "first": False, "errors": {}},
     }
+    context["next_row"] = _next_row(context["rows"])
     if request.method == "POST":
+        data, rows = _application_data(request)
         try:
-            data = api.validate_input(api.ApplicationSerializer(data=_application_data(request)))
+            data = api.validate_input(api.ApplicationSerializer(data=data))
             case = services.file_application(actor=user, **data)
         except DomainError as error:
             messages.error(request, error.message)
+            row_errors, field_errors = _application_errors(error, rows)
+            context["rows"] = _member_rows(request.POST, row_errors)
+            context["field_errors"] = field_errors
+            context["next_row"] = _next_row(context["rows"])
             context["error"] = error
             context["error_field"] = api.field_label(api.ApplicationSerializer(), error.field or "")
             return render(request, "cases/apply.html", context, status=error.status)
