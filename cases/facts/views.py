@@ -121,6 +121,8 @@ def facts_context(
         for a in facts.assets
     ]
     return {
+        "today": timezone.localdate().isoformat(),
+        "posted_investigators": posted.getlist("investigator") if posted is not None else [],
         "sheet": _sheet(case),
         "assess_form": _assess_form(case, posted_form, posted, error),
         "facts": {

@@ -37,9 +37,7 @@ def test_a_household_of_seven_is_filed_with_each_members_own_relation(people, lo
     assert case.applicant.name == "成员1号"
 
 
-def test_a_bad_id_in_the_sixth_row_comes_back_beside_that_field_with_every_row_kept(
-    people, login
-):
+def test_a_bad_id_in_the_sixth_row_comes_back_beside_that_field_with_every_row_kept(people, login):
     body = household(people, m16_id="150822123", m19_income="1200", m19_income_source="放牧")
     response = login(people.handler).post("/cases/new/", body)
     page = response.content.decode()

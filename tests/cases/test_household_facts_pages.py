@@ -229,3 +229,42 @@ def test_choosing_the_other_period_without_a_reason_keeps_the_choice_and_asks_fo
     page = response.content.decode()
     assert 'data-testid="error-period_reason">请填写不按县定12个月核算期的理由。' in page
     assert '<option value="6" selected>' in page and 'value="2026-11-30"' in page
+
+
+def test_a_refused_home_visit_keeps_what_was_typed_and_dates_default_to_today(
+    login, people, standards
+):
+    client = login(people.handler)
+    case = file_case(people)
+    case = services.accept(actor=people.handler, case=case, on=date(2026, 12, 2))
+    case = services.record_consent(
+        actor=people.handler,
+        case=case,
+        method="on_screen",
+        signed_on=date(2026, 12, 2),
+        signers="张明东",
+    )
+    case = services.request_verification(actor=people.handler, case=case)
+    case = services.record_verification_report(
+        actor=people.verifier,
+        case=case,
+        findings=[{"agency": "人社", "result": "无"}],
+        summary="无",
+    )
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'name="visited_on" required value="2026-12-02"' in page
+    response = client.post(
+        f"/cases/{case.pk}/do/record_home_visit/",
+        {
+            "version": case.version,
+            "visited_on": "2026-12-02",
+            "investigator": ["李经办", "", ""],
+            "investigator_kind": ["staff", "village", "staff"],
+            "findings": "配偶在镇上务工，月收入约2000元",
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'data-testid="error-investigators">入户调查须至少2名调查人员' in page
+    assert 'name="investigator" value="李经办"' in page
+    assert "配偶在镇上务工，月收入约2000元</textarea>" in page
