@@ -268,3 +268,26 @@ def test_a_refused_home_visit_keeps_what_was_typed_and_dates_default_to_today(
     assert 'data-testid="error-investigators">入户调查须至少2名调查人员' in page
     assert 'name="investigator" value="李经办"' in page
     assert "配偶在镇上务工，月收入约2000元</textarea>" in page
+
+
+def test_the_api_corrects_a_fact_and_answers_409_to_a_stale_version(api, people, standards):
+    case = file_case(people)
+    client = api(people.handler)
+    spouse = case.household.members.get(relation="spouse")
+    body = {
+        "subject": "income",
+        "operation": "add",
+        "values": {"person": str(spouse.pk), "kind": "wage", "monthly_amount": "2000"},
+        "reason": "配偶务工",
+        "version": case.version,
+    }
+    response = client.post(f"/api/cases/{case.pk}/facts/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["title"] == "新增收入：李秀英 工资性收入"
+    again = client.post(f"/api/cases/{case.pk}/facts/", body, format="json")
+    assert again.status_code == 409
+    assert "新增收入：李秀英 工资性收入" in again.json()["detail"]
+    facts = client.get(f"/api/cases/{case.pk}/facts/").json()
+    assert [i["kind_label"] for i in facts["incomes"]] == ["转移净收入", "工资性收入"]
+    assert facts["history"][0]["reason"] == "配偶务工"
+    assert "*" in facts["members"][0]["masked_id"]

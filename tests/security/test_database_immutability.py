@@ -26,11 +26,13 @@ from accounts.audit import record
 from accounts.models import AuditLog
 from cases.documents.services import issue_document
 from cases.events import record_event, sign
+from cases.facts.services import record_fact_change
 from cases.models import (
     ArchiveDestruction,
     Case,
     CaseFile,
     DocType,
+    FactChannel,
     Handover,
     HandoverSignature,
     ImmutableModel,
@@ -184,6 +186,16 @@ def records(people, standards) -> dict[type[models.Model], int]:
     )
     ReviewSignature.create_signed(
         signer=people.handler, role="handler", over={}, review=review, step=ReviewStep.PROPOSAL
+    )
+    record_fact_change(
+        case=entitlement.case,
+        actor=people.handler,
+        reason="复核发现存款",
+        subject="asset",
+        operation="add",
+        values={"kind": "deposit", "value": "100"},
+        channel=FactChannel.REVIEW,
+        channel_ref=review.pk,
     )
     record(AuditLog.Action.SENSITIVE_READ, detail="测试")
     assert document.pk
