@@ -402,7 +402,7 @@ def gather(
 
 def _income_period_text(income) -> str:
     start = f"{income.period_start:%Y-%m-%d}" if income.period_start else "核算期前"
-    end = f"{income.period_end:%Y-%m-%d}" if income.period_end else "至今"
+    end = f"{income.period_end:%Y-%m-%d}" if income.period_end else "今"
     text = f"{start}至{end}"
     if income.months_received is not None:
         text += f"，实际领取{income.months_received}个月"

@@ -19,7 +19,6 @@ from ..models import (
     Case,
     FactChange,
     FactChannel,
-    FactOperation,
     FactSubject,
     Household,
     Income,
@@ -125,16 +124,11 @@ def describe_change(change: FactChange) -> dict[str, Any]:
     for key in keys:
         if key in ("person", "id_number"):
             continue
-        old, new = change.before.get(key), change.after.get(key)
-        if change.operation == FactOperation.CHANGE and old == new:
-            continue
-        rows.append(
-            {
-                "field": FIELD_LABELS[key],
-                "before": display_value(key, old, subject=change.subject),
-                "after": display_value(key, new, subject=change.subject),
-            }
-        )
+        before = display_value(key, change.before.get(key), subject=change.subject)
+        after = display_value(key, change.after.get(key), subject=change.subject)
+        if before == after:
+            continue  # unchanged, or blank on both sides of an addition or removal
+        rows.append({"field": FIELD_LABELS[key], "before": before, "after": after})
     values = change.after or change.before
     return {
         "id": change.pk,
