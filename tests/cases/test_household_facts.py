@@ -422,3 +422,17 @@ def test_a_marginal_household_over_the_county_asset_limit_is_not_eligible(people
     record = services.assess(actor=people.handler, case=case)
     assert not record.eligible  # 50,000 > 20,000 × 2
     assert any("超过县定上限" in note for note in record.working["notes"])
+
+
+def test_a_correction_voids_the_signatures_still_valid_on_the_case(people, standards):
+    from cases.events import sign
+    from cases.models import SignatureStep
+
+    case = to_visited(people, file_case(people))
+    services.assess(actor=people.handler, case=case)
+    case = Case.objects.get(pk=case.pk)
+    signature = sign(case, step=SignatureStep.PROPOSAL, signer=people.handler, role="handler")
+    add_spouse_wage(people, case)
+    assert signature.__class__.objects.get(pk=signature.pk).is_void
+    event = case.events.get(action="fact_change")
+    assert event.data["voided_signatures"] == 1
