@@ -31,4 +31,6 @@ def nav_items(request: HttpRequest) -> dict:
         items.append({"url": reverse("cases:new"), "label": "新申请"})
     if user.has_role(Role.VERIFICATION_OFFICER):
         items.append({"url": reverse("cases:verification"), "label": "核对任务"})
+    if user.has_role(Role.COUNTY_SUPERVISOR):
+        items.append({"url": reverse("cases:assessment_rules"), "label": "收入核算规则"})
     return {"nav_items": items}

@@ -409,6 +409,15 @@ class CountyRules(models.Model):
         help_text="居住用房不计；不填为不设上限",
         **MONEY,
     )
+    note = models.CharField("调整说明", max_length=300, blank=True)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="设置人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = "县级政策参数"

@@ -9,6 +9,7 @@ case_patterns = [
     path("", views.case_list, name="list"),
     path("new/", views.new_application, name="new"),
     path("verification/", views.verification_queue, name="verification"),
+    path("assessment-rules/", fact_views.assessment_rules, name="assessment_rules"),
     path("verification/<int:pk>/report/", views.verification_report, name="verification_report"),
     path("<int:pk>/", views.case_page, name="detail"),
     path("<int:pk>/upload/", views.upload, name="upload"),

@@ -66,6 +66,7 @@ from ..models import (
     Asset,
     AssetKind,
     Case,
+    CountyRules,
     FactChange,
     FactChannel,
     FactOperation,
@@ -566,3 +567,68 @@ def _int(raw: Any) -> int:
         return int(raw)
     except (TypeError, ValueError):
         return 0
+
+
+# --- the county's assessment rules ------------------------------------------------------
+
+
+def set_assessment_rules(
+    *,
+    actor: User,
+    effective_from: date | str | None,
+    assessment_months: int | str,
+    disregarded_income_kinds: list[str],
+    marginal_asset_limit: str | Decimal | None = "",
+    note: str = "",
+) -> CountyRules:
+    """The county supervisor sets the assessment's rules from a date; earlier rules stay as history.
+
+    The other county settings (publicity days, phase-out months …) carry over from the rules in
+    force. A date already set may be changed only while it lies in the future.
+    """
+    if not (actor.has_role(Role.COUNTY_SUPERVISOR) and actor.is_county_staff):
+        raise NotAllowed("收入核算规则由县民政局监管人员设置。")
+    today = timezone.localdate()
+    day = _date(effective_from, "effective_from", "执行日期") or today
+    if day < today:
+        raise DomainError(
+            "执行日期不能早于今天；已执行的规则作为历史保留。", field="effective_from"
+        )
+    if str(assessment_months) not in ("6", "12"):
+        raise DomainError("收入核算期只能选择6个月或12个月。", field="assessment_months")
+    unknown = set(disregarded_income_kinds) - set(IncomeKind.values)
+    if unknown:
+        raise DomainError("不计入的收入类型无效。", field="disregarded_income_kinds")
+    limit = None
+    if str(marginal_asset_limit or "").strip():
+        limit = _money(marginal_asset_limit, field="marginal_asset_limit", label="人均财产上限")
+    note = _required_text_or(note, field="note", label="调整说明")
+    with transaction.atomic():
+        current = CountyRules.in_force(day)
+        existing = CountyRules.objects.select_for_update().filter(effective_from=day).first()
+        if existing is not None and day == today:
+            raise Conflict(
+                "今天起执行的规则已经设置，不能再改；如需调整，请选择明天或以后的日期。",
+                field="effective_from",
+            )
+        rules = existing or CountyRules(effective_from=day)
+        if existing is None:
+            for field in CountyRules._meta.concrete_fields:
+                if field.name not in ("id", "effective_from"):
+                    setattr(rules, field.attname, getattr(current, field.attname))
+        rules.assessment_months = int(assessment_months)
+        rules.disregarded_income_kinds = [
+            k for k in IncomeKind.values if k in disregarded_income_kinds
+        ]
+        rules.marginal_asset_limit = limit
+        rules.note = note
+        rules.set_by = actor
+        rules.save()
+    return rules
+
+
+def _required_text_or(value: str, *, field: str, label: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise DomainError(f"请填写{label}。", field=field)
+    return value[:300]

@@ -3,17 +3,19 @@ the one POST that corrects them (a thin door to `record_fact_change`)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
+from accounts.models import Role, User
 from dengkou_aid.errors import DomainError
 
 from ..assessment import DAILY_LIVING_CHOICES, PERIOD_CHOICES, calculation_sheet
@@ -35,6 +37,7 @@ from .services import (
     MEMBER_FIELDS,
     may_change_facts,
     record_fact_change,
+    set_assessment_rules,
 )
 
 FIELDS = {
@@ -202,3 +205,45 @@ def change_fact(request: HttpRequest, pk: int) -> HttpResponse:
         return _refused(request, pk, error, form=post.get("form_id", ""))
     messages.success(request, "家庭信息已更正，并已记入办理过程。")
     return redirect(f"{reverse('cases:detail', args=[pk])}#household-facts")
+
+
+@login_required
+def assessment_rules(request: HttpRequest) -> HttpResponse:
+    """The county's rules for the income assessment: the period, disregarded kinds, asset limit."""
+    user = request.user
+    if not (user.has_role(Role.COUNTY_SUPERVISOR) and user.is_county_staff):
+        raise PermissionDenied("收入核算规则由县民政局监管人员设置。")
+    today = timezone.localdate()
+    current = CountyRules.in_force(today)
+    context: dict[str, Any] = {
+        "current": current,
+        "current_kinds": [IncomeKind(k).label for k in current.disregarded_income_kinds or []],
+        "history": CountyRules.objects.select_related("set_by").order_by("-effective_from")[:50],
+        "income_kinds": IncomeKind.choices,
+        "values": {
+            "effective_from": (today + timedelta(days=1)).isoformat(),
+            "assessment_months": str(current.assessment_months),
+            "disregarded_income_kinds": list(current.disregarded_income_kinds or []),
+            "marginal_asset_limit": current.marginal_asset_limit or "",
+            "note": "",
+        },
+        "errors": {},
+    }
+    if request.method == "POST":
+        post = request.POST
+        context["values"] = {
+            "effective_from": post.get("effective_from", ""),
+            "assessment_months": post.get("assessment_months", ""),
+            "disregarded_income_kinds": post.getlist("disregarded_income_kinds"),
+            "marginal_asset_limit": post.get("marginal_asset_limit", ""),
+            "note": post.get("note", ""),
+        }
+        try:
+            rules = set_assessment_rules(actor=user, **context["values"])
+        except DomainError as error:
+            messages.error(request, error.message)
+            context["errors"] = {error.field or "form": error.message}
+            return render(request, "cases/facts/rules.html", context, status=error.status)
+        messages.success(request, f"收入核算规则已设置，自{rules.effective_from:%Y-%m-%d}起执行。")
+        return redirect("cases:assessment_rules")
+    return render(request, "cases/facts/rules.html", context)
