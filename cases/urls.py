@@ -9,6 +9,7 @@ case_patterns = [
     path("new/", views.new_application, name="new"),
     path("verification/", views.verification_queue, name="verification"),
     path("verification/<int:pk>/report/", views.verification_report, name="verification_report"),
+    path("verification/rechecks/<int:pk>/report/", views.recheck_report, name="recheck_report"),
     path("<int:pk>/", views.case_page, name="detail"),
     path("<int:pk>/upload/", views.upload, name="upload"),
     path("<int:pk>/do/<str:name>/", views.take_step, name="step"),
