@@ -14,6 +14,7 @@ from dengkou_aid.errors import NotAllowed
 from dengkou_aid.lib.crypto import keyed_hash
 from dengkou_aid.lib.idnumber import InvalidIdNumber, validate_id_number
 
+from . import ineligible
 from .deadlines.calendar import add_workdays, workdays_between
 from .models import (
     CLOCK_STATES,
@@ -184,6 +185,8 @@ def available_steps(user: User, case: Case) -> list[Step]:
             continue
         if step.name == "resolve_objection" and not _open_objections(case):
             continue
+        if step.name == "publish" and ineligible.ineligibility(case) is not None:
+            continue  # the publicity lists only households proposed for assistance
         try:
             acting_role(user, case, *step.roles)
         except NotAllowed:

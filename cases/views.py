@@ -17,12 +17,13 @@ from accounts.models import Role, Unit, UnitKind, Village
 from dengkou_aid.errors import DomainError
 from dengkou_aid.lib.paging import page_of
 
-from . import api, rechecks, selectors, services
+from . import api, ineligible, rechecks, selectors, services
 from .deadlines.calendar import current_calendar
 from .models import (
     ApplicantConsent,
     Area,
     CareTier,
+    CountyRules,
     FileCategory,
     IncomeKind,
     Kind,
@@ -115,7 +116,14 @@ def _case_context(request: HttpRequest, case_id: int) -> dict:
         },
         "requirements": [item["requirement"] for item in checklist],
         "can_upload": case.state in services.OPEN_STATES,
+        # A plainly ineligible case goes to non-approval without publicity (cases.ineligible).
+        "ineligibility": ineligible.ineligibility(case) if case.state in UNDECIDED else None,
+        "notice_due": ineligible.notice_due(case) if case.state == State.CONFIRMED else None,
+        "notice_days": CountyRules.in_force().rejection_notice_workdays,
     }
+
+
+UNDECIDED = (State.ASSESSED, State.PROPOSED, State.OPINION_SIGNED)
 
 
 @login_required
