@@ -28,7 +28,13 @@ from cases.models import (
     WorkAbility,
 )
 from dengkou_aid.errors import DomainError
-from disbursement.models import Review, ReviewAsset, ReviewIncome, ReviewMember
+from disbursement.models import (
+    Review,
+    ReviewAsset,
+    ReviewIncome,
+    ReviewMember,
+    ReviewState,
+)
 
 ZERO = Decimal("0")
 NO = ("", "0", "no", "false", "否")
@@ -82,7 +88,26 @@ class Facts:
 
 
 def current_facts(review: Review, *, on: date) -> Facts:
-    """The household as the case's records know it on `on`: the visit form's starting point."""
+    """The visit form's starting point: what the household's last decided review found, or
+    else the case's records as they stand on `on` (after approval the case's own records
+    change only through reviews)."""
+    last = (
+        Review.objects.filter(
+            household_id=review.household_id, state=ReviewState.DECIDED, fact_members__isnull=False
+        )
+        .exclude(pk=review.pk)
+        .order_by("-decided_on", "-id")
+        .first()
+    )
+    if last is not None:
+        found = recorded_facts(last)
+        for income in found.incomes:
+            income.months = None  # months received belong to that review's period
+        return found
+    return _case_facts(review, on=on)
+
+
+def _case_facts(review: Review, *, on: date) -> Facts:
     people = [
         p
         for p in Person.objects.filter(household_id=review.household_id)
@@ -176,8 +201,12 @@ def facts_from_rows(
     incomes: list[dict[str, Any]],
     assets: list[dict[str, Any]],
     period_months: int,
+    applicant: Person | None = None,
 ) -> Facts:
-    """Check the typed rows (blank rows are skipped); raises FactsError with every message."""
+    """Check the typed rows (blank rows are skipped); raises FactsError with every message.
+
+    The applicant stays in the household: a death or a move is a change report's, which stops
+    the payment, not a line left out of a visit."""
     errors: dict[str, str] = {}
     facts = Facts()
     for i, row in enumerate(members, start=1):
@@ -203,6 +232,11 @@ def facts_from_rows(
         )
     if not facts.members:
         errors["member_name_1"] = "请至少填写一位仍在户的家庭成员。"
+    elif applicant is not None and not any(m.person_id == applicant.pk for m in facts.members):
+        errors.setdefault(
+            "member_name_1",
+            f"申请人{applicant.name}不能从在户成员中移除；申请人死亡或迁出的，请通过家庭情况变化报告办理。",
+        )
     names = {m.name for m in facts.members}
     for i, row in enumerate(incomes, start=1):
         if not _filled(row, ("member", "source", "monthly_amount", "months")):
@@ -346,6 +380,26 @@ def save_facts(review: Review, facts: Facts) -> None:
             value=line.value,
             description=line.description[:200],
         )
+
+
+def summary(facts: Facts) -> str:
+    """One line for the case's timeline: who lives there, what each earns, what they own."""
+    parts = [f"在户{len(facts.members)}人（{'、'.join(m.name for m in facts.members)}）"]
+    if facts.incomes:
+        parts.append(
+            "收入："
+            + "；".join(
+                f"{i.member}{i.kind_label}{i.monthly_amount}元/月"
+                + (f"（{i.months}个月）" if i.months else "")
+                + ("（不计入）" if i.exempt else "")
+                for i in facts.incomes
+            )
+        )
+    else:
+        parts.append("未发现收入")
+    if facts.assets:
+        parts.append("财产：" + "；".join(f"{a.kind_label}{a.value}元" for a in facts.assets))
+    return "，".join(parts)[:1000]
 
 
 # --- The recalculation -------------------------------------------------------------------------

@@ -58,7 +58,7 @@ from disbursement.models import (
     ReviewTrigger,
 )
 
-from .facts import Facts, current_facts, review_assessment, save_facts
+from .facts import Facts, current_facts, review_assessment, save_facts, summary
 from .schedule import schedule_review  # review dates and rules live in schedule.py
 
 ZERO = Decimal("0.00")
@@ -398,8 +398,11 @@ def record_review_visit(
             raise Conflict("本次复核须先委托县核对中心重新核对，再入户调查。", field="state")
         review.record_visit(on=visited_on, investigators=names, findings=findings.strip())
         _save(review, "visited_on", "investigators", "visit_findings")
-        save_facts(review, facts if facts is not None else current_facts(review, on=visited_on))
-        _case_event(review, action="review_visit", label="复核：入户调查", actor=actor)
+        found = facts if facts is not None else current_facts(review, on=visited_on)
+        save_facts(review, found)
+        _case_event(
+            review, action="review_visit", label="复核：入户调查", actor=actor, note=summary(found)
+        )
     return review
 
 

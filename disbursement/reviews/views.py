@@ -285,6 +285,7 @@ def _visit(request: HttpRequest, review: Review, user: User) -> HttpResponse:
             incomes=visit["incomes"],
             assets=visit["assets"],
             period_months=CountyRules.in_force(visited_on).assessment_months,
+            applicant=review.case.applicant,
         )
         reviews.record_review_visit(
             review=review,

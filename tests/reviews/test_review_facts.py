@@ -292,3 +292,38 @@ def test_without_facts_the_visit_takes_the_case_records_as_they_stand(paid, peop
     assert [i.monthly_amount for i in review_facts.recorded_facts(review).incomes] == [
         Decimal("500.00")
     ]
+
+
+def test_the_applicant_cannot_be_left_out_of_the_household(paid, people):
+    case = paid()
+    others = members_of(case)[1:]
+    with pytest.raises(review_facts.FactsError) as refused:
+        review_facts.facts_from_rows(
+            members=others, incomes=[], assets=[], period_months=12, applicant=case.applicant
+        )
+    assert (
+        f"申请人{case.applicant.name}不能从在户成员中移除" in refused.value.errors["member_name_1"]
+    )
+
+
+def test_the_visit_is_written_on_the_case_timeline(paid, people):
+    case = paid()
+    visited(case, people, incomes=[wage(case, "3000")])
+    event = case.events.get(action="review_visit")
+    assert "在户2人" in event.note
+    assert f"{case.applicant.name}工资性收入3000.00元/月" in event.note
+
+
+def test_the_next_review_starts_from_what_the_last_one_found(paid, people):
+    case = paid()
+    review = assessed(visited(case, people, incomes=[wage(case, "500", months="6")]), people)
+    decided(review, people, outcome=ReviewOutcome.DECREASE, new_amount="1090")
+    with at(date(2027, 5, 20)):
+        second = reviews.open_review(
+            entitlement=case.entitlement, trigger=ReviewTrigger.MANUAL, actor=people.handler
+        )
+        known = review_facts.current_facts(second, on=date(2027, 5, 20))
+    # The case's records still show no income; the last review found the 500 元 wage.
+    assert [(i.member, i.monthly_amount, i.months) for i in known.incomes] == [
+        (case.applicant.name, Decimal("500.00"), None)
+    ]
