@@ -50,6 +50,8 @@ def test_the_request_lands_in_the_officers_queue_and_the_report_comes_back(
     assert Notification.objects.filter(user=people.verifier, title__contains=case.number).exists()
 
     login(people.verifier)
+    home = client.get("/home/").content.decode()
+    assert "在保家庭复核重新核对" in home and case.number in home
     queue = client.get("/cases/verification/").content.decode()
     assert 'data-testid="recheck-task"' in queue and case.number in queue
     assert "家庭经营情况有变化" in queue
