@@ -213,8 +213,8 @@ def facts_from_rows(
         name = str(row.get("name") or "").strip()
         if not name:
             continue
-        relation = row.get("relation") or Relation.OTHER
-        ability = row.get("work_ability") or WorkAbility.UNABLE
+        relation = row.get("relation") or ""
+        ability = row.get("work_ability") or ""
         if relation not in Relation.values:
             errors[f"member_relation_{i}"] = f"第{i}位成员：请选择与户主关系。"
         if ability not in WorkAbility.values:
@@ -247,7 +247,7 @@ def facts_from_rows(
     for i, row in enumerate(assets, start=1):
         if not _filled(row, ("value", "description")):
             continue
-        kind = row.get("kind") or AssetKind.OTHER
+        kind = row.get("kind") or ""
         if kind not in AssetKind.values:
             errors[f"asset_kind_{i}"] = f"第{i}项财产：请选择财产类型。"
         value = _money(row.get("value"))

@@ -198,9 +198,7 @@ def _detail_page(
             "abilities": WorkAbility.choices,
             "income_kinds": IncomeKind.choices,
             "asset_kinds": AssetKind.choices,
-            "proposal_form": ProposalForm(
-                initial={"new_amount": review.assessed_amount} if review.assessed_eligible else {}
-            ),
+            "proposal_form": ProposalForm(initial=_proposal_initial(review)),
             "can_handle": user.has_role(Role.HANDLER) and user.unit_id == review.unit_id,
             "can_opinion": user.has_role(Role.DIRECT_RESPONSIBLE)
             and user.unit_id == review.unit_id,
@@ -208,6 +206,16 @@ def _detail_page(
         },
         status=status,
     )
+
+
+def _proposal_initial(review: Review) -> dict:
+    """Start from what the recalculation found: its amount, or phase-out when above the line."""
+    if review.assessed_eligible:
+        return {"new_amount": review.assessed_amount}
+    if review.assessed_eligible is False:
+        phase_out = CountyRules.in_force().phase_out_months
+        return {"outcome": ReviewOutcome.PHASE_OUT if phase_out else ReviewOutcome.STOP}
+    return {}
 
 
 def _visit_initial(review: Review) -> dict:
