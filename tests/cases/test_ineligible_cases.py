@@ -8,7 +8,9 @@ import pytest
 
 from cases import ineligible
 from cases.deadlines.calendar import add_workdays
+from cases.documents.services import issue_document
 from cases.models import Case, DocType, Outcome, State
+from dengkou_aid.errors import Conflict
 
 from .flow import ApiFlow, load_materials
 
@@ -31,6 +33,8 @@ def test_a_household_above_the_line_is_refused_without_a_publicity(flow, people)
     assert "publish" not in body["available_transitions"]
 
     case = Case.objects.get(pk=case_id)
+    with pytest.raises(Conflict):
+        issue_document(case=case, doc_type=DocType.PUBLICITY_NOTICE, actor=people.handler)
     assert ineligible.ineligibility(case) == (
         "经入户调查和收入核算，家庭月人均收入1000.00元，高于城乡低保标准670.00元，不符合保障条件。"
     )

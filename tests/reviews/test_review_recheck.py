@@ -131,3 +131,20 @@ def test_an_officer_report_without_findings_is_refused_with_the_reason(paid, peo
     ).content.decode()
     assert "请填写至少一个部门的核对结果" in page
     assert rechecks.pending_rechecks().count() == 1
+
+
+def test_the_handler_asks_for_the_recheck_from_the_review_page(paid, people, login, client):
+    case = paid()
+    with at(DAY):
+        review = reviews.open_review(
+            entitlement=case.entitlement, trigger=ReviewTrigger.MANUAL, actor=people.handler
+        )
+        login(people.handler)
+        page = client.get(f"/reviews/{review.pk}/").content.decode()
+        assert "委托县核对中心重新核对" in page
+        client.post(f"/reviews/{review.pk}/", {"action": "verify", "version": review.version})
+        page = client.get(f"/reviews/{review.pk}/").content.decode()
+    review = Review.objects.get(pk=review.pk)
+    assert review.state == ReviewState.VERIFICATION_REQUESTED
+    assert rechecks.pending_rechecks().get() == review.verification_request
+    assert "核对报告尚未出具" in page
