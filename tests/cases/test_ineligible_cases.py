@@ -8,6 +8,7 @@ import pytest
 
 from cases import ineligible
 from cases.deadlines.calendar import add_workdays
+from cases.documents.archive import missing_items
 from cases.documents.services import issue_document
 from cases.models import Case, DocType, Outcome, State
 from dengkou_aid.errors import Conflict
@@ -47,6 +48,8 @@ def test_a_household_above_the_line_is_refused_without_a_publicity(flow, people)
     issued = case.events.get(action="issue_rejection")
     due = add_workdays(case.decided_on, 3).date
     assert issued.data["notice_due"] == due.isoformat() and issued.data["on_time"] is True
+    assert "审核确认公示" not in missing_items(case)
+    assert missing_items(case) == []
 
 
 def test_an_eligible_household_cannot_skip_the_publicity(flow, people):
