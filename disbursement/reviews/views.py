@@ -197,6 +197,7 @@ def _detail_page(
             "relations": Relation.choices,
             "abilities": WorkAbility.choices,
             "income_kinds": IncomeKind.choices,
+            "daily_living": DAILY_LIVING,
             "asset_kinds": AssetKind.choices,
             "proposal_form": ProposalForm(initial=_proposal_initial(review)),
             "can_handle": user.has_role(Role.HANDLER) and user.unit_id == review.unit_id,
@@ -348,7 +349,7 @@ def _act(request: HttpRequest, review: Review, user: User) -> None:
         reviews.assess_review(
             review=review,
             actor=user,
-            care_unmet=_int(request.POST.get("care_unmet")),
+            care_unmet=_care_unmet(request.POST),
             version=version,
         )
     elif action == "propose":
@@ -378,6 +379,25 @@ def _act(request: HttpRequest, review: Review, user: User) -> None:
         )
     else:
         raise DomainError("未知的操作。")
+
+
+# The six daily-living indicators of the tekun care assessment (民发〔2021〕43号).
+DAILY_LIVING = [
+    ("eating", "进食"),
+    ("dressing", "穿衣"),
+    ("transfer", "上下床"),
+    ("toileting", "如厕"),
+    ("walking", "室内行走"),
+    ("bathing", "洗澡"),
+]
+
+
+def _care_unmet(post) -> int | None:
+    """How many of the six indicators are ticked as not met (or a typed count, from the API)."""
+    if "care_unmet" in post:
+        return _int(post.get("care_unmet"))
+    known = {value for value, _ in DAILY_LIVING}
+    return len(set(post.getlist("care_unmet_item")) & known)
 
 
 def _int(value) -> int | None:

@@ -140,3 +140,33 @@ def test_the_household_history_shows_decisions_reviews_and_amounts_over_time(
     client.logout()
     login(people.outsider)
     assert client.get(f"/reviews/households/{case.household_id}/").status_code == 404
+
+
+def test_a_tekun_review_ticks_the_daily_living_indicators_not_met(paid, people, login, client):
+    case = paid(kind="tekun", members=1, amount="2286")
+    with at(date(2026, 11, 18)):
+        review = reviews.open_review(
+            entitlement=case.entitlement, trigger=ReviewTrigger.MANUAL, actor=people.handler
+        )
+        review = reviews.record_review_visit(
+            review=review,
+            actor=people.handler,
+            visited_on=date(2026, 11, 18),
+            investigators=[{"name": "李经办"}, {"name": "周协理"}],
+            findings="可自行进食、穿衣，洗澡、如厕需人协助",
+        )
+        login(people.handler)
+        page = client.get(f"/reviews/{review.pk}/").content.decode()
+        assert 'name="care_unmet_item"' in page and "室内行走" in page
+        client.post(
+            f"/reviews/{review.pk}/",
+            {
+                "action": "assess",
+                "version": review.version,
+                "care_unmet_item": ["bathing", "toileting"],
+            },
+        )
+    review = Review.objects.get(pk=review.pk)
+    # Two indicators not met: partial care. Rural basic 1020 + partial care 495 = 1515 元.
+    assert review.working["care_tier"] == "partial"
+    assert review.assessed_amount == 1515
