@@ -23,7 +23,8 @@ def ineligibility(case: Case) -> str | None:
     """Why the case is plainly ineligible, in words for the notice, or None."""
     report = VerificationReport.objects.filter(request__case=case).order_by("-id").first()
     if report is not None and report.disqualifying:
-        return f"经县民政局家庭经济状况核对，{report.summary}，不符合保障条件。"
+        found = report.summary.strip().rstrip("。.；;，,")
+        return f"经县民政局家庭经济状况核对，{found}，不符合保障条件。"
     latest = case.assessments.order_by("-id").first()
     if latest is None or latest.eligible:
         return None
