@@ -154,8 +154,10 @@ def _to_publicity(case: Case, users: dict[str, User], *, care_unmet: int | None)
             {"name": users["assistant"].full_name, "kind": "village"},
         ],
     )
-    services.assess(actor=h, case=case, care_unmet=care_unmet)
-    services.publish(actor=h, case=case, starts_on=today, location="村委会公示栏（演示）")
+    record = services.assess(actor=h, case=case, care_unmet=care_unmet)
+    if record.eligible:
+        # An ineligible household is never published; it goes to non-approval directly.
+        services.publish(actor=h, case=case, starts_on=today, location="村委会公示栏（演示）")
     for requirement in MaterialRequirement.objects.filter(
         kind=case.kind, required=True, platform_supplied=False
     ):

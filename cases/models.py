@@ -654,7 +654,9 @@ class Case(models.Model):
     def reopen_visit(self) -> None:
         """A substantiated objection sends the case back to the home visit."""
 
-    @transition(field=state, source=State.IN_PUBLICITY, target=State.PROPOSED)
+    # From ASSESSED only for a plainly ineligible case proposed for non-approval, which has
+    # no publicity (cases.ineligible; the service checks it).
+    @transition(field=state, source=(State.IN_PUBLICITY, State.ASSESSED), target=State.PROPOSED)
     def propose(self, *, outcome: str) -> None:
         self.outcome = outcome
 

@@ -14,6 +14,7 @@ from dengkou_aid.errors import NotAllowed
 from dengkou_aid.lib.crypto import keyed_hash
 from dengkou_aid.lib.idnumber import InvalidIdNumber, validate_id_number
 
+from . import ineligible, rechecks
 from .deadlines.calendar import add_workdays, workdays_between
 from .models import (
     CLOCK_STATES,
@@ -184,6 +185,8 @@ def available_steps(user: User, case: Case) -> list[Step]:
             continue
         if step.name == "resolve_objection" and not _open_objections(case):
             continue
+        if step.name == "publish" and ineligible.ineligibility(case) is not None:
+            continue  # the publicity lists only households proposed for assistance
         try:
             acting_role(user, case, *step.roles)
         except NotAllowed:
@@ -257,13 +260,25 @@ def case_home(role: str):
         links = [{"url": "/cases/", "label": "全部案件"}]
         if role == Role.VILLAGE_ASSISTANT:
             links.append({"url": "/cases/new/", "label": "委托申请"})
+        count = cases.count()
         if role == Role.VERIFICATION_OFFICER:
             links = [{"url": "/cases/verification/", "label": "核对任务"}]
+            # Re-checks asked for by reviews of households in payment wait in the same queue.
+            waiting = rechecks.pending_rechecks()
+            items += [
+                {
+                    "url": "/cases/verification/",
+                    "label": f"{r.case.number} {r.case.applicant.name}（{r.case.village.name}）",
+                    "note": "在保家庭复核重新核对",
+                }
+                for r in waiting[: max(HOME_ITEMS - len(items), 0)]
+            ]
+            count += waiting.count()
         return {
             "title": title,
             "items": items,
             "empty": empty,
-            "count": cases.count(),
+            "count": count,
             "links": links,
         }
 

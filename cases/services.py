@@ -31,6 +31,7 @@ from dengkou_aid.lib.idnumber import (
 from dengkou_aid.lib.uploads import UploadRejected, check_upload
 
 from . import assessment as calc
+from . import ineligible
 from .deadlines.calendar import ACCEPTANCE_LIMIT_WORKDAYS, EXTENSION_WORKDAYS, add_workdays
 from .events import (
     locked_case,
@@ -842,6 +843,12 @@ def publish(
             raise Conflict(
                 "家庭信息在收入核算后已更正，请先重新进行收入核算再公示。", field="state"
             )
+        if ineligible.ineligibility(case) is not None:
+            raise DomainError(
+                "收入核算或核对结果为不符合保障条件，不予公示（公示只列拟纳入保障的家庭）；"
+                "请直接提出不予保障意见。",
+                field="starts_on",
+            )
         _not_future(starts_on, field="starts_on", label="公示开始日期")
         assessment = case.assessments.order_by("-id").first()
         if assessment and starts_on < timezone.localtime(assessment.assessed_at).date():
@@ -982,12 +989,16 @@ def materials_missing(case: Case) -> list[str]:
     ]
 
 
-def proposal_missing(case: Case, *, today: date | None = None) -> list[str]:
+def proposal_missing(
+    case: Case, *, today: date | None = None, without_publicity: bool = False
+) -> list[str]:
     """Everything that must be in place before the handler may propose."""
     today = today or _today()
     missing = []
     publicity = case.publicities.order_by("-id").first()
-    if publicity is None:
+    if without_publicity:
+        pass
+    elif publicity is None:
         missing.append("审核确认公示")
     elif today <= publicity.ends_on:
         missing.append(f"公示期未满（{publicity.ends_on:%Y-%m-%d}结束，次日起方可提出意见）")
@@ -1012,7 +1023,21 @@ def propose(
         require_transition(case, "propose")
         if outcome not in Outcome.values:
             raise DomainError("请选择审核意见：批准或不予保障。", field="outcome")
-        _refuse_missing("尚不能提出审核意见，缺少", proposal_missing(case))
+        without_publicity = case.state == State.ASSESSED
+        if without_publicity and outcome == Outcome.APPROVE:
+            raise DomainError(
+                "拟批准的家庭须先经审核确认公示，公示期满后再提出批准意见。", field="outcome"
+            )
+        if without_publicity and not ineligible.may_skip_publicity(case):
+            raise DomainError(
+                "收入核算结果为符合条件，须先公示；不经公示直接不予保障仅适用于核算或核对"
+                "结果不符合保障条件的家庭。",
+                field="outcome",
+            )
+        _refuse_missing(
+            "尚不能提出审核意见，缺少",
+            proposal_missing(case, without_publicity=without_publicity),
+        )
         _check_outcome(case, outcome)
         if outcome == Outcome.REJECT:
             text = _required_text(text, field="text", label="不予保障的理由")
@@ -1149,10 +1174,13 @@ def confirm(
             note=reason or text,
             data={"outcome": outcome, "on_time": on_time, "signature": signature.pk},
         )
+        due = ineligible.notice_due(case)
         _notify_after_commit(
             [case.handler] if case.handler else [],
             key=f"case:{case.pk}:confirmed",
-            title=f"已审核确认（{Outcome(outcome).label}），请出具文书：{case.number}",
+            title=f"已审核确认（{Outcome(outcome).label}），请出具文书"
+            + (f"（{due:%Y-%m-%d}前）" if due else "")
+            + f"：{case.number}",
             url=case_url(case),
         )
         return case
@@ -1165,6 +1193,7 @@ def issue_decision(*, actor: User, case: Case, version: int | None = None) -> Ca
         method = "issue_approval" if case.outcome == Outcome.APPROVE else "issue_rejection"
         require_transition(case, method)
         before = case.state
+        due = ineligible.notice_due(case)
         getattr(case, method)()
         save_transition(case)
         record_event(
@@ -1174,6 +1203,7 @@ def issue_decision(*, actor: User, case: Case, version: int | None = None) -> Ca
             actor=actor,
             role=role,
             from_state=before,
+            data={"notice_due": due, "on_time": _today() <= due} if due else {},
         )
         _issue_decision_document(case, actor)
         return case

@@ -11,6 +11,7 @@ case_patterns = [
     path("verification/", views.verification_queue, name="verification"),
     path("assessment-rules/", fact_views.assessment_rules, name="assessment_rules"),
     path("verification/<int:pk>/report/", views.verification_report, name="verification_report"),
+    path("verification/rechecks/<int:pk>/report/", views.recheck_report, name="recheck_report"),
     path("<int:pk>/", views.case_page, name="detail"),
     path("<int:pk>/upload/", views.upload, name="upload"),
     path("<int:pk>/facts/", fact_views.change_fact, name="facts"),

@@ -19,13 +19,14 @@ from accounts.models import Role, Unit, UnitKind, Village
 from dengkou_aid.errors import DomainError
 from dengkou_aid.lib.paging import page_of
 
-from . import api, selectors, services
+from . import api, ineligible, rechecks, selectors, services
 from .deadlines.calendar import current_calendar
 from .facts.views import facts_context
 from .models import (
     ApplicantConsent,
     Area,
     CareTier,
+    CountyRules,
     FileCategory,
     IncomeKind,
     Kind,
@@ -119,7 +120,14 @@ def _case_context(request: HttpRequest, case_id: int) -> dict:
         "requirements": [item["requirement"] for item in checklist],
         "can_upload": case.state in services.OPEN_STATES,
         **facts_context(request.user, case),
+        # A plainly ineligible case goes to non-approval without publicity (cases.ineligible).
+        "ineligibility": ineligible.ineligibility(case) if case.state in UNDECIDED else None,
+        "notice_due": ineligible.notice_due(case) if case.state == State.CONFIRMED else None,
+        "notice_days": CountyRules.in_force().rejection_notice_workdays,
     }
+
+
+UNDECIDED = (State.ASSESSED, State.PROPOSED, State.OPINION_SIGNED)
 
 
 @login_required
@@ -379,8 +387,39 @@ def verification_queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/verification.html",
-        {"page": page, "querystring": querystring, "finding_rows": range(4)},
+        {
+            "page": page,
+            "querystring": querystring,
+            "finding_rows": range(4),
+            "rechecks": rechecks.pending_rechecks()[:PAGE_SIZE],
+        },
     )
+
+
+@login_required
+@require_POST
+def recheck_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The officer's report on a re-check asked for by a review of a household in payment."""
+    if not request.user.has_role(Role.VERIFICATION_OFFICER) or not request.user.is_county_staff:
+        raise PermissionDenied("核对任务仅限县核对中心核对员办理。")
+    entrusted = rechecks.pending_rechecks().filter(pk=pk).first()
+    if entrusted is None:
+        messages.error(request, "该重新核对委托不存在或已出具报告。")
+        return redirect("cases:verification")
+    data = _step_data(request, "record_verification_report")
+    try:
+        rechecks.record_recheck_report(
+            actor=request.user,
+            request=entrusted,
+            findings=data["findings"],
+            summary=data.get("summary", ""),
+            disqualifying=data["disqualifying"],
+        )
+    except DomainError as error:
+        messages.error(request, f"{entrusted.case.number}：{error.message}")
+        return redirect("cases:verification")
+    messages.success(request, f"{entrusted.case.number} 重新核对报告已录入。")
+    return redirect("cases:verification")
 
 
 @login_required

@@ -19,12 +19,17 @@ from accounts.models import Unit, Village
 from cases.models import (
     MONEY,
     Area,
+    AssetKind,
     CareTier,
     Case,
     Household,
     ImmutableModel,
+    IncomeKind,
     Kind,
+    Person,
+    Relation,
     SignedRecord,
+    WorkAbility,
 )
 from dengkou_aid.errors import Immutable
 from dengkou_aid.lib.crypto import EncryptedCharField
@@ -670,6 +675,9 @@ class ReviewOutcome(models.TextChoices):
     INCREASE = "increase", "增发"
     DECREASE = "decrease", "减发"
     STOP = "stop", "停发"
+    # 渐退: income rose above the standard; payment goes on for the county's phase-out
+    # months (CountyRules.phase_out_months) and stops after them.
+    PHASE_OUT = "phase_out", "渐退（渐退期满后停发）"
 
 
 class Review(models.Model):
@@ -755,6 +763,16 @@ class Review(models.Model):
         db_index=False,
     )
     closed_reason = models.CharField("关闭原因", max_length=300, blank=True)
+    # The review's request to the county centre for a new economic-status check; its report
+    # (request.report) comes back to the review.
+    verification_request = models.ForeignKey(
+        "cases.VerificationRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -879,6 +897,70 @@ class ReviewSignature(SignedRecord):
 
     def __str__(self) -> str:
         return f"{self.get_step_display()} · {self.signer_name}"
+
+
+# --- The facts a review's home visit found ---------------------------------------------------
+# Written once, with the visit (disbursement.reviews.facts); the review's recalculation reads
+# them and nothing else. They never change the case's own household records.
+
+
+class ReviewMember(models.Model):
+    """A household member as the review's home visit found them living in the household."""
+
+    review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="fact_members")
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    position = models.PositiveSmallIntegerField("序号")
+    name = models.CharField("姓名", max_length=50)
+    relation = models.CharField("与户主关系", max_length=20, choices=Relation.choices)
+    work_ability = models.CharField("劳动能力", max_length=10, choices=WorkAbility.choices)
+    note = models.CharField("备注", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "复核核实的家庭成员"
+        verbose_name_plural = "复核核实的家庭成员"
+        ordering = ["review_id", "position"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReviewIncome(models.Model):
+    """An income the review's home visit found; `months` (when given) are the months received
+    within the assessment period, otherwise the months its dates cover."""
+
+    review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="fact_incomes")
+    member = models.ForeignKey(ReviewMember, on_delete=models.PROTECT, related_name="incomes")
+    position = models.PositiveSmallIntegerField("序号")
+    kind = models.CharField("收入类型", max_length=20, choices=IncomeKind.choices)
+    source = models.CharField("收入来源", max_length=100)
+    monthly_amount = models.DecimalField("月均金额（元）", **MONEY)
+    months = models.PositiveSmallIntegerField("核算期内领取月数", null=True, blank=True)
+    period_start = models.DateField("起始日期", null=True, blank=True)
+    period_end = models.DateField("截止日期", null=True, blank=True)
+    exempt = models.BooleanField("不计入家庭收入", default=False)
+    exempt_reason = models.CharField("不计入理由", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "复核核实的收入"
+        verbose_name_plural = "复核核实的收入"
+        ordering = ["review_id", "position"]
+
+
+class ReviewAsset(models.Model):
+    """Household property the review's home visit found."""
+
+    review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="fact_assets")
+    position = models.PositiveSmallIntegerField("序号")
+    kind = models.CharField("财产类型", max_length=20, choices=AssetKind.choices)
+    description = models.CharField("说明", max_length=200, blank=True)
+    value = models.DecimalField("估值（元）", **MONEY)
+
+    class Meta:
+        verbose_name = "复核核实的家庭财产"
+        verbose_name_plural = "复核核实的家庭财产"
+        ordering = ["review_id", "position"]
 
 
 class ChangeReportKind(models.TextChoices):

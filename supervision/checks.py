@@ -137,9 +137,11 @@ def stage_missing(cases: QuerySet[Case]) -> Iterator[Hit]:
         hit[key].append(text)
 
     for stage, records_of_case in records.items():
+        # A non-approval needs no publicity: the notice lists only households to be assisted.
+        needing = decided.exclude(outcome=Outcome.REJECT) if stage == "publicity" else decided
         # NOT EXISTS in WHERE becomes one anti-join, not a subquery per case.
         for case_id, unit_id in (
-            decided.filter(~Exists(records_of_case)).values_list("id", "unit_id").iterator(CHUNK)
+            needing.filter(~Exists(records_of_case)).values_list("id", "unit_id").iterator(CHUNK)
         ):
             note(case_id, unit_id, "missing", STAGES[stage])
     visited_after = (

@@ -277,6 +277,8 @@ def _has_document(case: Case, doc_type: str) -> bool:
     return case.documents.filter(doc_type=doc_type).exists()
 
 
+PUBLICITY = "审核确认公示"
+
 # (rank from which it is required, label, test)
 WORKFLOW_REQUIREMENTS: list[tuple[int, str, Callable[[Case], bool]]] = [
     (2, "诚信声明及核对授权签署记录", lambda c: c.consents.exists()),
@@ -288,11 +290,16 @@ WORKFLOW_REQUIREMENTS: list[tuple[int, str, Callable[[Case], bool]]] = [
     ),
     (5, "入户调查记录", lambda c: c.home_visits.exists()),
     (6, "收入核算", lambda c: c.assessments.exists()),
-    (7, "审核确认公示", lambda c: c.publicities.exists()),
+    (7, PUBLICITY, lambda c: c.publicities.exists()),
     (8, "经办人审核意见签署", lambda c: valid_signatures(c, SignatureStep.PROPOSAL).exists()),
     (9, "分管领导审核意见签署", lambda c: valid_signatures(c, SignatureStep.OPINION).exists()),
     (10, "第一责任人审核确认签署", lambda c: valid_signatures(c, SignatureStep.DECISION).exists()),
 ]
+
+
+def _refused_without_publicity(case: Case) -> bool:
+    """A plainly ineligible case proposed for non-approval is never published (cases.ineligible)."""
+    return case.outcome == Outcome.REJECT and not case.publicities.exists()
 
 
 def _decision_requirements(case: Case) -> list[tuple[str, bool]]:
@@ -324,6 +331,8 @@ def completeness(case: Case) -> list[CheckRow]:
         rows.append(CheckRow(requirement.name, requirement.pk in supplied, "申报材料"))
     rank = _reached_rank(case)
     for needed_from, label, test in WORKFLOW_REQUIREMENTS:
+        if label == PUBLICITY and _refused_without_publicity(case):
+            continue
         if rank >= needed_from:
             rows.append(CheckRow(label, test(case), "办理记录"))
     for label, present in _decision_requirements(case):

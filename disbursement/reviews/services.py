@@ -29,7 +29,7 @@ from django_fsm import can_proceed
 
 from accounts.models import Role, User
 from accounts.notify import county_supervisors, notify, staff_with_role
-from cases import assessment
+from cases import rechecks
 from cases.deadlines.calendar import first_payable_month
 from cases.events import locked_case, record_event
 from cases.models import (
@@ -38,7 +38,7 @@ from cases.models import (
     DocType,
     Kind,
     Person,
-    VerificationRequest,
+    VerificationReport,
     WorkAbility,
 )
 from cases.permissions import acting_role
@@ -58,6 +58,7 @@ from disbursement.models import (
     ReviewTrigger,
 )
 
+from .facts import Facts, current_facts, review_assessment, save_facts, summary
 from .schedule import schedule_review  # review dates and rules live in schedule.py
 
 ZERO = Decimal("0.00")
@@ -345,18 +346,26 @@ def _save(review: Review, *fields: str) -> None:
 def request_review_verification(
     *, review: Review, actor: User, note: str = "", version: int | None = None
 ) -> Review:
-    """Ask the county centre for a new economic-status check of the household."""
+    """Ask the county centre for a new economic-status check of the household; the request
+    lands in the verification officer's queue and its report comes back to the review."""
     acting_role(actor, review.case, Role.HANDLER)
     with transaction.atomic():
         review = _locked_review(review.pk, version)
         _require(review, "request_verification")
-        VerificationRequest.objects.create(
-            case=review.case, requested_by=actor, note=note or f"复核#{review.pk}重新核对"
+        review.verification_request = rechecks.request_recheck(
+            actor=actor, case=review.case, note=note.strip() or f"复核#{review.pk}重新核对"
         )
         review.request_verification()
-        _save(review)
+        _save(review, "verification_request")
         _case_event(review, action="review_verification", label="复核：委托重新核对", actor=actor)
     return review
+
+
+def verification_report(review: Review):
+    """The centre's report on the review's re-check, or None (not asked, or not back yet)."""
+    if review.verification_request_id is None:
+        return None
+    return VerificationReport.objects.filter(request_id=review.verification_request_id).first()
 
 
 def record_review_visit(
@@ -366,9 +375,11 @@ def record_review_visit(
     visited_on: date,
     investigators: list[dict[str, str]],
     findings: str,
+    facts: Facts | None = None,
     version: int | None = None,
 ) -> Review:
-    """Record the home visit (two investigators at least, as for a first decision)."""
+    """Record the home visit (two investigators at least, as for a first decision) and the
+    household's facts as found; without `facts`, the case's records as they stand are taken."""
     acting_role(actor, review.case, Role.HANDLER)
     rules = CountyRules.in_force(visited_on)
     names = [i for i in investigators if (i.get("name") or "").strip()]
@@ -387,36 +398,49 @@ def record_review_visit(
             raise Conflict("本次复核须先委托县核对中心重新核对，再入户调查。", field="state")
         review.record_visit(on=visited_on, investigators=names, findings=findings.strip())
         _save(review, "visited_on", "investigators", "visit_findings")
-        _case_event(review, action="review_visit", label="复核：入户调查", actor=actor)
+        found = facts if facts is not None else current_facts(review, on=visited_on)
+        save_facts(review, found)
+        _case_event(
+            review, action="review_visit", label="复核：入户调查", actor=actor, note=summary(found)
+        )
     return review
 
 
 def assess_review(
     *, review: Review, actor: User, care_unmet: int | None = None, version: int | None = None
 ) -> Review:
-    """Calculate the household's income anew with the case assessment's rules."""
+    """Calculate the household's income anew from the facts the review's visit recorded."""
     acting_role(actor, review.case, Role.HANDLER)
     today = timezone.localdate()
+    if care_unmet is not None and not 0 <= care_unmet <= 6:
+        raise DomainError("未达到的日常生活指标数应在0到6之间。", field="care_unmet")
     with transaction.atomic():
         review = _locked_review(review.pk, version)
         _require(review, "assess")
-        try:
-            result, _standard = assessment.gather(
-                case=review.case,
-                basis=today,
-                rules=CountyRules.in_force(today),
-                care_unmet=care_unmet,
+        report = verification_report(review)
+        if review.verification_request_id is not None and report is None:
+            raise Conflict(
+                "县核对中心尚未出具重新核对报告，请待报告返回后再重新核算。", field="state"
             )
-        except assessment.MissingStandard as missing:
-            raise DomainError(f"缺少现行保障标准（{missing}），请县民政局维护后再核算。") from None
-        review.assess(amount=result.amount, eligible=result.eligible, working=result.working())
+        result = review_assessment(
+            review, basis=today, rules=CountyRules.in_force(today), care_unmet=care_unmet
+        )
+        working = result.working()
+        eligible = result.eligible
+        if report is not None and report.disqualifying:
+            # The centre found income or property that disqualifies, whatever the visit found.
+            eligible = False
+            working["notes"] = [*working["notes"], f"重新核对报告：{report.summary}"]
+        working["eligible"] = eligible
+        amount = result.amount if eligible else ZERO
+        review.assess(amount=amount, eligible=eligible, working=working)
         _save(review, "assessed_amount", "assessed_eligible", "working")
         _case_event(
             review,
             action="review_assessed",
             label="复核：重新核算收入",
             actor=actor,
-            data={"amount": result.amount, "eligible": result.eligible},
+            data={"amount": amount, "eligible": eligible},
         )
     return review
 
@@ -439,7 +463,10 @@ def propose_outcome(
         _require(review, "propose")
         old = services.amount_in_force(review.entitlement, _payable_month())
         new = _checked_amount(review, outcome, old, new_amount)
-        income_above = outcome == ReviewOutcome.STOP and review.assessed_eligible is False
+        income_above = (
+            outcome in (ReviewOutcome.STOP, ReviewOutcome.PHASE_OUT)
+            and review.assessed_eligible is False
+        )
         review.propose(
             outcome=outcome,
             old_amount=old,
@@ -470,8 +497,15 @@ def _payable_month() -> date:
 def _checked_amount(review: Review, outcome: str, old: Decimal, new_amount) -> Decimal:
     if outcome not in ReviewOutcome.values:
         raise DomainError("请选择复核结果。", field="outcome")
-    if review.assessed_eligible is False and outcome != ReviewOutcome.STOP:
-        raise DomainError("重新核算后已不符合保障条件，复核结果应为停发。", field="outcome")
+    stopping = (ReviewOutcome.STOP, ReviewOutcome.PHASE_OUT)
+    if review.assessed_eligible is False and outcome not in stopping:
+        raise DomainError("重新核算后已不符合保障条件，复核结果应为停发或渐退。", field="outcome")
+    if outcome == ReviewOutcome.PHASE_OUT:
+        if review.assessed_eligible is not False:
+            raise DomainError("渐退仅适用于重新核算后家庭收入超过保障标准的情形。", field="outcome")
+        if not CountyRules.in_force().phase_out_months:
+            raise DomainError("本县未设渐退期，请选择停发。", field="outcome")
+        return old
     if outcome == ReviewOutcome.CONTINUE:
         return old
     if outcome == ReviewOutcome.STOP:
@@ -607,8 +641,8 @@ def _apply_outcome(review: Review, effective: date, actor: User):
             actor=actor,
         )
         return change, None, None
-    phase_out = CountyRules.in_force().phase_out_months if review.income_above_standard else 0
-    if phase_out:
+    phase_out = CountyRules.in_force().phase_out_months
+    if review.outcome == ReviewOutcome.PHASE_OUT and phase_out:
         # 渐退期: income rose above the standard, so payment goes on unchanged for the
         # county's phase-out months and stops after them.
         stop_month = services.add_months(effective, phase_out)
@@ -634,7 +668,7 @@ def issue_adjustment_notice(*, review: Review, actor: User, effective_month: dat
     """The adjustment (stop) notice (调整(停发)告知书) for a decided review, through cases.documents."""
     from cases.documents.services import issue_document
 
-    stop = review.outcome == ReviewOutcome.STOP
+    stop = review.outcome in (ReviewOutcome.STOP, ReviewOutcome.PHASE_OUT)
     reason = review.reason
     if review.phase_out_until:
         reason += f"（收入超过保障标准，给予渐退期，发放至{review.phase_out_until:%Y年%m月}止）"

@@ -21,7 +21,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import not_found, require_staff_role, scope_for
 from accounts.models import Role, User
-from cases.models import Household, Person
+from cases.models import (
+    AssetKind,
+    CountyRules,
+    Household,
+    IncomeKind,
+    Person,
+    Relation,
+    WorkAbility,
+)
 from dengkou_aid.errors import DomainError
 from disbursement.models import (
     OPEN_REVIEW_STATES,
@@ -37,7 +45,7 @@ from disbursement.models import (
     ReviewTrigger,
 )
 
-from . import change_reports, comparison
+from . import change_reports, comparison, facts
 from . import services as reviews
 
 PAGE = 50
@@ -105,19 +113,41 @@ def review_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-class VisitForm(forms.Form):
-    visited_on = forms.DateField(label="调查日期")
-    investigator1 = forms.CharField(label="调查人员1", max_length=50)
-    investigator2 = forms.CharField(label="调查人员2", max_length=50)
-    findings = forms.CharField(label="调查情况", widget=forms.Textarea)
-
-
 class ProposalForm(forms.Form):
     outcome = forms.ChoiceField(label="复核结果", choices=ReviewOutcome.choices)
     new_amount = forms.DecimalField(
         label="调整后月救助金额（元）", required=False, max_digits=12, decimal_places=2
     )
     reason = forms.CharField(label="复核意见及理由", widget=forms.Textarea)
+
+
+MEMBER_FIELDS = ("name", "relation", "work_ability", "person", "note")
+INCOME_FIELDS = (
+    "member",
+    "kind",
+    "source",
+    "monthly_amount",
+    "months",
+    "period_start",
+    "period_end",
+    "exempt",
+    "exempt_reason",
+)
+ASSET_FIELDS = ("kind", "value", "description")
+# Error keys from facts.facts_from_rows, by the form field they stand beside.
+ERROR_KEYS = {
+    "member": {"name": "name", "relation": "relation", "work_ability": "work_ability"},
+    "income": {
+        "member": "member",
+        "kind": "kind",
+        "amount": "monthly_amount",
+        "months": "months",
+        "start": "period_start",
+        "end": "period_end",
+    },
+    "asset": {"kind": "kind", "value": "value"},
+}
+BLANK_ROWS = 2
 
 
 @login_required
@@ -130,6 +160,8 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "review",
         pk,
     )
+    if request.method == "POST" and request.POST.get("action") == "visit":
+        return _visit(request, review, user)
     if request.method == "POST":
         try:
             _act(request, review, user)
@@ -138,6 +170,17 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "已办理。")
         return redirect("reviews:detail", pk=review.pk)
+    return _detail_page(request, review, user)
+
+
+def _detail_page(
+    request: HttpRequest,
+    review: Review,
+    user: User,
+    *,
+    visit: dict | None = None,
+    status: int = 200,
+) -> HttpResponse:
     members = Person.objects.filter(household_id=review.household_id).order_by("id")
     return render(
         request,
@@ -148,14 +191,151 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "signatures": review.signatures.all(),
             "findings": review.findings.all()[:50],
             "reports": review.change_reports.all(),
-            "visit_form": VisitForm(initial={"visited_on": timezone.localdate()}),
-            "proposal_form": ProposalForm(),
+            "report": reviews.verification_report(review),
+            "recorded": facts.recorded_facts(review) if review.visited_on else None,
+            "visit": visit or _visit_initial(review),
+            "relations": Relation.choices,
+            "abilities": WorkAbility.choices,
+            "income_kinds": IncomeKind.choices,
+            "daily_living": DAILY_LIVING,
+            "asset_kinds": AssetKind.choices,
+            "proposal_form": ProposalForm(initial=_proposal_initial(review)),
             "can_handle": user.has_role(Role.HANDLER) and user.unit_id == review.unit_id,
             "can_opinion": user.has_role(Role.DIRECT_RESPONSIBLE)
             and user.unit_id == review.unit_id,
             "can_decide": user.has_role(Role.FIRST_RESPONSIBLE) and user.unit_id == review.unit_id,
         },
+        status=status,
     )
+
+
+def _proposal_initial(review: Review) -> dict:
+    """Start from what the recalculation found: its amount, or phase-out when above the line."""
+    if review.assessed_eligible:
+        return {"new_amount": review.assessed_amount}
+    if review.assessed_eligible is False:
+        phase_out = CountyRules.in_force().phase_out_months
+        return {"outcome": ReviewOutcome.PHASE_OUT if phase_out else ReviewOutcome.STOP}
+    return {}
+
+
+def _visit_initial(review: Review) -> dict:
+    """The visit form, prefilled with the household as the case's records know it."""
+    today = timezone.localdate()
+    known = facts.current_facts(review, on=today)
+    return {
+        "visited_on": today.isoformat(),
+        "investigator1": "",
+        "investigator2": "",
+        "findings": "",
+        "errors": {},
+        "members": [
+            {
+                "name": m.name,
+                "relation": m.relation,
+                "work_ability": m.work_ability,
+                "person": m.person_id or "",
+                "note": "",
+            }
+            for m in known.members
+        ]
+        + _blank(MEMBER_FIELDS),
+        "incomes": [
+            {
+                "member": i.member,
+                "kind": i.kind,
+                "source": i.source,
+                "monthly_amount": i.monthly_amount,
+                "months": "",
+                "period_start": i.period_start.isoformat() if i.period_start else "",
+                "period_end": i.period_end.isoformat() if i.period_end else "",
+                "exempt": "1" if i.exempt else "",
+                "exempt_reason": i.exempt_reason,
+            }
+            for i in known.incomes
+        ]
+        + _blank(INCOME_FIELDS),
+        "assets": [
+            {"kind": a.kind, "value": a.value, "description": a.description} for a in known.assets
+        ]
+        + _blank(ASSET_FIELDS),
+    }
+
+
+def _blank(fields: tuple[str, ...]) -> list[dict]:
+    return [dict.fromkeys(fields, "") for _ in range(BLANK_ROWS)]
+
+
+def _posted_rows(post, prefix: str, fields: tuple[str, ...]) -> list[dict]:
+    columns = {f: post.getlist(f"{prefix}_{f}") for f in fields}
+    count = max((len(v) for v in columns.values()), default=0)
+    return [
+        {f: (columns[f][i] if i < len(columns[f]) else "") for f in fields} for i in range(count)
+    ]
+
+
+def _visit(request: HttpRequest, review: Review, user: User) -> HttpResponse:
+    """Record the visit and the facts found; refused input comes back as typed, with messages."""
+    post = request.POST
+    visit = {
+        "visited_on": post.get("visited_on", ""),
+        "investigator1": post.get("investigator1", ""),
+        "investigator2": post.get("investigator2", ""),
+        "findings": post.get("findings", ""),
+        "members": _posted_rows(post, "member", MEMBER_FIELDS),
+        "incomes": _posted_rows(post, "income", INCOME_FIELDS),
+        "assets": _posted_rows(post, "asset", ASSET_FIELDS),
+        "errors": {},
+    }
+    try:
+        visited_on = _visit_date(visit["visited_on"])
+        found = facts.facts_from_rows(
+            members=visit["members"],
+            incomes=visit["incomes"],
+            assets=visit["assets"],
+            period_months=CountyRules.in_force(visited_on).assessment_months,
+            applicant=review.case.applicant,
+        )
+        reviews.record_review_visit(
+            review=review,
+            actor=user,
+            visited_on=visited_on,
+            investigators=[{"name": visit["investigator1"]}, {"name": visit["investigator2"]}],
+            findings=visit["findings"],
+            facts=found,
+            version=_int(post.get("version")),
+        )
+    except facts.FactsError as error:
+        _attach_row_errors(visit, error.errors)
+        messages.error(request, "入户调查记录有误，请按提示修改后再提交。")
+        return _detail_page(request, review, user, visit=visit, status=400)
+    except DomainError as error:
+        visit["errors"] = {error.field or "form": error.message}
+        messages.error(request, error.message)
+        return _detail_page(request, review, user, visit=visit, status=error.status)
+    messages.success(request, "已记录入户调查及核实的家庭情况。")
+    return redirect("reviews:detail", pk=review.pk)
+
+
+def _visit_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise DomainError("请填写调查日期，格式如“2027-01-01”。", field="visited_on") from None
+
+
+def _attach_row_errors(visit: dict, errors: dict[str, str]) -> None:
+    for prefix, rows in (
+        ("member", visit["members"]),
+        ("income", visit["incomes"]),
+        ("asset", visit["assets"]),
+    ):
+        for i, row in enumerate(rows, start=1):
+            row["errors"] = {
+                field: errors[f"{prefix}_{key}_{i}"]
+                for key, field in ERROR_KEYS[prefix].items()
+                if f"{prefix}_{key}_{i}" in errors
+            }
 
 
 def _act(request: HttpRequest, review: Review, user: User) -> None:
@@ -165,24 +345,11 @@ def _act(request: HttpRequest, review: Review, user: User) -> None:
         reviews.request_review_verification(
             review=review, actor=user, note=request.POST.get("note", ""), version=version
         )
-    elif action == "visit":
-        form = VisitForm(request.POST)
-        if not form.is_valid():
-            raise DomainError("请完整填写入户调查记录（日期、两名调查人员、调查情况）。")
-        data = form.cleaned_data
-        reviews.record_review_visit(
-            review=review,
-            actor=user,
-            visited_on=data["visited_on"],
-            investigators=[{"name": data["investigator1"]}, {"name": data["investigator2"]}],
-            findings=data["findings"],
-            version=version,
-        )
     elif action == "assess":
         reviews.assess_review(
             review=review,
             actor=user,
-            care_unmet=_int(request.POST.get("care_unmet")),
+            care_unmet=_care_unmet(request.POST),
             version=version,
         )
     elif action == "propose":
@@ -212,6 +379,25 @@ def _act(request: HttpRequest, review: Review, user: User) -> None:
         )
     else:
         raise DomainError("未知的操作。")
+
+
+# The six daily-living indicators of the tekun care assessment (民发〔2021〕43号).
+DAILY_LIVING = [
+    ("eating", "进食"),
+    ("dressing", "穿衣"),
+    ("transfer", "上下床"),
+    ("toileting", "如厕"),
+    ("walking", "室内行走"),
+    ("bathing", "洗澡"),
+]
+
+
+def _care_unmet(post) -> int | None:
+    """How many of the six indicators are ticked as not met (or a typed count, from the API)."""
+    if "care_unmet" in post:
+        return _int(post.get("care_unmet"))
+    known = {value for value, _ in DAILY_LIVING}
+    return len(set(post.getlist("care_unmet_item")) & known)
 
 
 def _int(value) -> int | None:

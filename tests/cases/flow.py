@@ -90,6 +90,13 @@ class ApiFlow:
         return self.client(user).post(f"/api/cases/{case_id}/materials/", data, format="multipart")
 
     def to_publicity(self, case_id: int, *, kind: str = "dibao") -> dict:
+        self.to_assessment(case_id, kind=kind)
+        today = timezone.localdate().isoformat()
+        return self.ok(
+            self.people.handler, case_id, "publish", starts_on=today, location="村委会公示栏"
+        )
+
+    def to_assessment(self, case_id: int, *, kind: str = "dibao") -> dict:
         p, today = self.people, timezone.localdate().isoformat()
         self.ok(p.handler, case_id, "accept")
         self.ok(
@@ -109,8 +116,9 @@ class ApiFlow:
             summary="未发现不符合条件的财产",
         )
         self.visit(case_id)
-        self.ok(p.handler, case_id, "assess", **({"care_unmet": 5} if kind == "tekun" else {}))
-        return self.ok(p.handler, case_id, "publish", starts_on=today, location="村委会公示栏")
+        return self.ok(
+            p.handler, case_id, "assess", **({"care_unmet": 5} if kind == "tekun" else {})
+        )
 
     def visit(self, case_id: int) -> dict:
         return self.ok(

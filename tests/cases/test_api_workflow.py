@@ -47,12 +47,16 @@ def test_each_kind_goes_from_application_to_approval(flow, people, kind, income,
     assert events[-1]["to_state"] == State.APPROVED
 
 
-def test_a_household_above_the_standard_gets_a_non_approval_notice(flow, people):
+def test_a_household_above_the_standard_gets_a_non_approval_notice_without_publicity(flow, people):
     case_id = flow.file(income="2000").json()["id"]
-    published = flow.to_publicity(case_id)
-    assert published["assessment"]["eligible"] is False
+    assessed = flow.to_assessment(case_id)
+    assert assessed["assessment"]["eligible"] is False
     flow.upload_materials(case_id)
-    flow.later(7)
+    refused = flow.step(
+        people.handler, case_id, "publish", starts_on=str(flow_today()), location="村委会"
+    )
+    assert refused.status_code == 400
+    assert "不予公示" in refused.json()["detail"]
     refused = flow.step(people.handler, case_id, "propose", outcome="approve")
     assert refused.status_code == 400
     assert refused.json()["field"] == "outcome"
@@ -61,6 +65,7 @@ def test_a_household_above_the_standard_gets_a_non_approval_notice(flow, people)
     )
     assert body["state"] == State.REJECTED
     assert body["rejection_reason"].startswith("家庭月人均收入")
+    assert body["publicities"] == []
 
 
 def test_a_substantiated_objection_returns_the_case_to_home_visit(flow, people):

@@ -75,7 +75,7 @@ def entrust(pages, people, *, kind="dibao", income="300"):
     return Case.objects.latest("id")
 
 
-def walk_to_publicity(pages, people, case):
+def walk_to_publicity(pages, people, case, *, publish: bool = True):
     today = timezone.localdate().isoformat()
     pages.ok(people.handler, case.pk, "accept")
     pages.ok(
@@ -110,7 +110,8 @@ def walk_to_publicity(pages, people, case):
     pages.ok(
         people.handler, case.pk, "assess", **({"care_unmet": "2"} if case.kind == "tekun" else {})
     )
-    pages.ok(people.handler, case.pk, "publish", starts_on=today, location="村委会公示栏")
+    if publish:
+        pages.ok(people.handler, case.pk, "publish", starts_on=today, location="村委会公示栏")
     for requirement in MaterialRequirement.objects.filter(
         kind=case.kind, required=True, platform_supplied=False
     ):
@@ -141,10 +142,12 @@ def test_an_entrusted_application_is_approved_through_the_pages(pages, people, k
     assert "已批准" in page and "第一责任人审核确认" in page
 
 
-def test_a_rejection_through_the_pages_records_the_reason(pages, people):
+def test_a_rejection_through_the_pages_records_the_reason_without_publicity(pages, people):
     case = entrust(pages, people, income="900")
-    walk_to_publicity(pages, people, case)
-    pages.later(7)
+    walk_to_publicity(pages, people, case, publish=False)
+    page = pages.client(people.handler).get(f"/cases/{case.pk}/").content.decode()
+    assert 'data-step="publish"' not in page
+    assert "不经公示，直接提出不予保障意见" in page
     pages.ok(people.handler, case.pk, "propose", outcome="reject", text="人均收入高于标准")
     pages.ok(people.direct, case.pk, "sign_opinion", opinion="agree")
     refused = pages.step(people.first, case.pk, "confirm", outcome="reject")
@@ -154,6 +157,7 @@ def test_a_rejection_through_the_pages_records_the_reason(pages, people):
         people.first, case.pk, "confirm", outcome="reject", reason="月人均收入900元高于标准670元"
     )
     assert pages.ok(people.handler, case.pk, "issue_decision").state == State.REJECTED
+    assert not case.publicities.exists()
 
 
 def test_an_objection_during_publicity_sends_the_case_back_to_home_visit(pages, people):

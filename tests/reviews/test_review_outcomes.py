@@ -135,7 +135,7 @@ def test_income_above_the_standard_stops_only_after_the_phase_out_period(paid, p
     case = paid(incomes=("2000",))
     review = assessed(case, people)
     assert review.assessed_eligible is False
-    review = decided(review, people, outcome=ReviewOutcome.STOP, on=date(2026, 11, 20))
+    review = decided(review, people, outcome=ReviewOutcome.PHASE_OUT, on=date(2026, 11, 20))
     assert CountyRules.in_force().phase_out_months == 6
     assert review.income_above_standard
     assert review.phase_out_until == date(2027, 5, 1)

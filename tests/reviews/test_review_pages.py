@@ -5,11 +5,33 @@ from __future__ import annotations
 
 from datetime import date
 
+from cases.models import Person
 from disbursement.models import Review, ReviewState, ReviewTrigger
 from disbursement.reviews import services as reviews
 
 from .conftest import at
 from .test_review_outcomes import assessed, decided
+
+
+def household_rows(case, *, wage: str) -> dict:
+    """The visit form's rows as the page posts them: every member, the head's wage."""
+    members = list(Person.objects.filter(household_id=case.household_id).order_by("id"))
+    return {
+        "member_name": [m.name for m in members],
+        "member_relation": [m.relation for m in members],
+        "member_work_ability": [m.work_ability for m in members],
+        "member_person": [m.pk for m in members],
+        "member_note": ["" for _ in members],
+        "income_member": [members[0].name],
+        "income_kind": ["wage"],
+        "income_source": ["务工"],
+        "income_monthly_amount": [wage],
+        "income_months": [""],
+        "income_period_start": [""],
+        "income_period_end": [""],
+        "income_exempt": [""],
+        "income_exempt_reason": [""],
+    }
 
 
 def test_a_due_review_is_on_the_units_and_the_villages_list_only(paid, people, login, client):
@@ -59,6 +81,7 @@ def test_the_handler_runs_the_review_from_the_page(paid, people, login, client):
                 "investigator1": "李经办",
                 "investigator2": "周协理",
                 "findings": "家中新增务工收入",
+                **household_rows(case, wage="500"),
             },
         )
         client.post(f"/reviews/{review.pk}/", {"action": "assess", "version": 1})
@@ -95,7 +118,7 @@ def test_a_second_review_is_refused_on_the_page_with_the_reason(paid, people, lo
 
 def test_the_phase_out_page_says_until_when(paid, people, login, client):
     case = paid(incomes=("2000",))
-    review = decided(assessed(case, people), people, outcome="stop", on=date(2026, 11, 20))
+    review = decided(assessed(case, people), people, outcome="phase_out", on=date(2026, 11, 20))
     login(people.handler)
     page = client.get(f"/reviews/{review.pk}/").content.decode()
     assert "发放至2027年5月" in page
@@ -117,3 +140,33 @@ def test_the_household_history_shows_decisions_reviews_and_amounts_over_time(
     client.logout()
     login(people.outsider)
     assert client.get(f"/reviews/households/{case.household_id}/").status_code == 404
+
+
+def test_a_tekun_review_ticks_the_daily_living_indicators_not_met(paid, people, login, client):
+    case = paid(kind="tekun", members=1, amount="2286")
+    with at(date(2026, 11, 18)):
+        review = reviews.open_review(
+            entitlement=case.entitlement, trigger=ReviewTrigger.MANUAL, actor=people.handler
+        )
+        review = reviews.record_review_visit(
+            review=review,
+            actor=people.handler,
+            visited_on=date(2026, 11, 18),
+            investigators=[{"name": "李经办"}, {"name": "周协理"}],
+            findings="可自行进食、穿衣，洗澡、如厕需人协助",
+        )
+        login(people.handler)
+        page = client.get(f"/reviews/{review.pk}/").content.decode()
+        assert 'name="care_unmet_item"' in page and "室内行走" in page
+        client.post(
+            f"/reviews/{review.pk}/",
+            {
+                "action": "assess",
+                "version": review.version,
+                "care_unmet_item": ["bathing", "toileting"],
+            },
+        )
+    review = Review.objects.get(pk=review.pk)
+    # Two indicators not met: partial care. Rural basic 1020 + partial care 495 = 1515 元.
+    assert review.working["care_tier"] == "partial"
+    assert review.assessed_amount == 1515

@@ -46,6 +46,7 @@ def decided_case(people, standards):
         state=State.IN_PAYMENT,
         decision: dict | None = None,
         home_visit: bool = True,
+        publicity: bool = True,
         **person,
     ):
         """`decision` overrides fields of the decision (a fault): a decided case keeps them;
@@ -106,13 +107,14 @@ def decided_case(people, standards):
             assessed_by=people.handler,
             assessed_at=at(ACCEPTED + timedelta(days=4)),
         )
-        Publicity.objects.create(
-            case=case,
-            starts_on=ACCEPTED + timedelta(days=5),
-            ends_on=ACCEPTED + timedelta(days=11),
-            location="村委会公示栏",
-            posted_by=people.handler,
-        )
+        if publicity:
+            Publicity.objects.create(
+                case=case,
+                starts_on=ACCEPTED + timedelta(days=5),
+                ends_on=ACCEPTED + timedelta(days=11),
+                location="村委会公示栏",
+                posted_by=people.handler,
+            )
         for step, signer, day in (
             (SignatureStep.PROPOSAL, people.handler, DECIDED - timedelta(days=3)),
             (SignatureStep.OPINION, people.direct, DECIDED - timedelta(days=2)),

@@ -67,6 +67,13 @@ def test_stage_rule_catches_a_missing_home_visit_and_an_early_decision(people, d
     assert fired(Rule.STAGE_MISSING, other)["missing"] == ["入户调查记录"]
 
 
+def test_stage_rule_asks_no_publicity_of_a_non_approval_but_does_of_an_approval(decided_case):
+    refused = decided_case(state=State.REJECTED, decision={"outcome": "reject"}, publicity=False)
+    approved = decided_case(publicity=False)
+    assert fired(Rule.STAGE_MISSING, refused) is None
+    assert fired(Rule.STAGE_MISSING, approved)["missing"] == ["审核确认公示"]
+
+
 def test_material_rule_catches_a_required_file_missing(people, decided_case):
     case = decided_case()
     needed = MaterialRequirement.objects.create(kind=Kind.DIBAO, code="id", name="身份证")
