@@ -42,6 +42,7 @@ from .events import (
     valid_signatures,
     void_signatures,
 )
+from .materials import materials_missing
 from .models import (
     CLOCK_STATES,
     ApplicantConsent,
@@ -73,8 +74,6 @@ from .permissions import acting_role
 
 # Steps that come after the handler's proposal; a change to what they signed voids them.
 CHAIN_STEPS = (SignatureStep.PROPOSAL, SignatureStep.OPINION, SignatureStep.DECISION)
-# Materials satisfied by the signed consent itself (on screen or scanned).
-CONSENT_MATERIALS = ("declaration", "authorization")
 OPEN_STATES = (State.SUBMITTED, *CLOCK_STATES, State.CONFIRMED)
 
 
@@ -917,22 +916,6 @@ def resolve_objection(
             },
         )
         return case
-
-
-def materials_missing(case: Case) -> list[str]:
-    """Required materials the applicant must provide that are not in the archive yet."""
-    requirements = MaterialRequirement.objects.filter(
-        kind=case.kind, required=True, platform_supplied=False
-    )
-    present = set(
-        case.files.filter(requirement__isnull=False).values_list("requirement_id", flat=True)
-    )
-    has_consent = case.consents.exists()
-    return [
-        r.name
-        for r in requirements
-        if r.pk not in present and not (has_consent and r.code in CONSENT_MATERIALS)
-    ]
 
 
 def proposal_missing(case: Case, *, today: date | None = None) -> list[str]:

@@ -19,6 +19,7 @@ from dengkou_aid.lib.paging import page_of
 
 from . import api, selectors, services
 from .deadlines.calendar import current_calendar
+from .materials import material_checklist
 from .models import (
     ApplicantConsent,
     Area,
@@ -26,7 +27,6 @@ from .models import (
     FileCategory,
     IncomeKind,
     Kind,
-    MaterialRequirement,
     Opinion,
     Outcome,
     Relation,
@@ -78,19 +78,7 @@ def _villages(user):
 def _case_context(request: HttpRequest, case_id: int) -> dict:
     case = selectors.case_detail(request.user).get(pk=case_id)
     files = list(case.files.all())
-    present = {f.requirement_id for f in files if f.requirement_id}
-    has_consent = bool(list(case.consents.all()))
-    checklist = [
-        {
-            "requirement": r,
-            "present": r.pk in present,
-            "missing": r.required
-            and not r.platform_supplied
-            and r.pk not in present
-            and not (has_consent and r.code in services.CONSENT_MATERIALS),
-        }
-        for r in MaterialRequirement.objects.filter(kind=case.kind)
-    ]
+    checklist = material_checklist(case, prefetched=True)
     assessments = list(case.assessments.all())
     objections = [o for p in case.publicities.all() for o in p.objections.all()]
     return {
@@ -113,7 +101,7 @@ def _case_context(request: HttpRequest, case_id: int) -> dict:
             "category": FileCategory.choices,
             "care": CareTier.choices,
         },
-        "requirements": [item["requirement"] for item in checklist],
+        "requirements": [row.requirement for row in checklist],
         "can_upload": case.state in services.OPEN_STATES,
     }
 
