@@ -19,6 +19,7 @@ from .models import (
     CLOCK_STATES,
     Case,
     CaseEvent,
+    CaseFile,
     Person,
     Publicity,
     Signature,
@@ -94,7 +95,7 @@ def case_detail(user: User) -> QuerySet[Case]:
                 "signatures", queryset=Signature.objects.select_related("void").order_by("id")
             ),
             Prefetch("publicities", queryset=Publicity.objects.prefetch_related("objections")),
-            "files",
+            Prefetch("files", queryset=CaseFile.objects.select_related("requirement")),
             "consents",
             "home_visits",
             "appraisals",

@@ -1087,7 +1087,7 @@ def confirm(
             [case.handler] if case.handler else [],
             key=f"case:{case.pk}:confirmed",
             title=f"已审核确认（{Outcome(outcome).label}），请出具文书：{case.number}",
-            url=case_url(case),
+            url=case_url(case) + "#documents",
         )
         return case
 

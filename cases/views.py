@@ -19,6 +19,7 @@ from dengkou_aid.lib.paging import page_of
 
 from . import api, selectors, services
 from .deadlines.calendar import current_calendar
+from .documents.panel import documents_panel
 from .materials import material_checklist
 from .models import (
     ApplicantConsent,
@@ -103,6 +104,7 @@ def _case_context(request: HttpRequest, case_id: int) -> dict:
         },
         "requirements": [row.requirement for row in checklist],
         "can_upload": case.state in services.OPEN_STATES,
+        "documents_panel": documents_panel(case, request.user),
     }
 
 
@@ -113,11 +115,13 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "cases/detail.html", _case_context(request, pk))
 
 
-def _refused(request: HttpRequest, pk: int, error: DomainError, form: str = "") -> HttpResponse:
+def refused(
+    request: HttpRequest, pk: int, error: DomainError, form: str = "", **extra
+) -> HttpResponse:
     """The case page again, the reason next to the field of the form sent, what was typed kept."""
     messages.error(request, error.message)
     context = _case_context(request, pk)
-    context.update(error=error, posted_form=form, posted=request.POST)
+    context.update(error=error, posted_form=form, posted=request.POST, **extra)
     return render(request, "cases/detail.html", context, status=error.status)
 
 
@@ -164,7 +168,7 @@ def take_step(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             data[FILE_ARGUMENTS[name]] = request.FILES.getlist("files")
         service(actor=request.user, case=case, **data)
     except DomainError as error:
-        return _refused(request, pk, error, form=name)
+        return refused(request, pk, error, form=name)
     messages.success(request, f"已办理：{selectors.STEP_BY_NAME[name].label}")
     return redirect("cases:detail", pk=pk)
 
@@ -179,7 +183,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
         )
         services.upload_material(actor=request.user, case=case, **data)
     except DomainError as error:
-        return _refused(request, pk, error, form="upload")
+        return refused(request, pk, error, form="upload")
     messages.success(request, "材料已上传。")
     return redirect("cases:detail", pk=pk)
 

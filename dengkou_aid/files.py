@@ -136,7 +136,8 @@ def download(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             obj=stored.record,
             detail=f"下载文件：{stored.filename}",
         )
-    return send_stored_file(stored.file, filename=stored.filename)
+    attachment = request.GET.get("download") == "1"
+    return send_stored_file(stored.file, filename=stored.filename, attachment=attachment)
 
 
 # --- The answer ------------------------------------------------------------------------------
@@ -151,10 +152,11 @@ def detected_type(file: FieldFile) -> tuple[str, str]:
     return kind.mime, kind.extension
 
 
-def send_stored_file(file: FieldFile, *, filename: str) -> HttpResponse:
-    """The download answer: detected type, nosniff, attachment unless a PDF or image."""
+def send_stored_file(file: FieldFile, *, filename: str, attachment: bool = False) -> HttpResponse:
+    """The download answer: detected type, nosniff, attachment unless a PDF or image
+    (or the user asked to save it: 下载 rather than 查看/打印)."""
     mime, extension = detected_type(file)
-    disposition = "inline" if mime in INLINE_TYPES else "attachment"
+    disposition = "inline" if mime in INLINE_TYPES and not attachment else "attachment"
     prefix = settings.MEDIA_ACCEL_REDIRECT_PREFIX
     if prefix:
         # nginx sends the bytes from its internal location; this answer carries only headers.
