@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db.models import Exists, OuterRef, Q
+
 from accounts.models import Role, User
 from cases.models import (
     DECIDED_STATES,
@@ -20,7 +22,7 @@ from cases.models import (
     Outcome,
     State,
 )
-from cases.permissions import acting_role
+from cases.permissions import acting_role, cases_visible_to
 from dengkou_aid.errors import NotAllowed
 
 from .archive import completeness
@@ -125,3 +127,51 @@ def file_history(files: list[CaseFile]) -> list[FileRow]:
             earlier = by_id[earlier].supersedes_id
         rows.append(row)
     return rows
+
+
+# The document each state asks for, while the case has none of that type.
+DUE = {
+    State.ACCEPTED: DocType.CONSENT_FORM,
+    State.IN_PUBLICITY: DocType.PUBLICITY_NOTICE,
+    State.APPROVED: DocType.APPROVAL_DECISION,
+    State.REJECTED: DocType.REJECTION_NOTICE,
+}
+DUE_ROWS = 20
+
+
+def documents_due(user: User) -> tuple[list[dict], int]:
+    """The handler's cases that wait for a document, and how many there are (two queries).
+
+    A confirmed case waits for its decision or notice; otherwise a state asks for the
+    document of `DUE` until the case has one.
+    """
+    waiting = Q(state=State.CONFIRMED)
+    for state, doc_type in DUE.items():
+        has = Document.objects.filter(case=OuterRef("pk"), doc_type=doc_type)
+        waiting |= Q(state=state) & ~Exists(has)
+    cases = (
+        cases_visible_to(user)
+        .filter(Q(handler=user) | Q(handler__isnull=True))
+        .filter(waiting)
+        .select_related("applicant", "village")
+        .order_by("due_date", "id")
+    )
+    items = [
+        {
+            "url": f"/cases/{case.pk}/#documents",
+            "label": f"{case.number} {case.applicant.name}（{case.village.name}）",
+            "note": "请出具：" + _due_label(case),
+        }
+        for case in cases[:DUE_ROWS]
+    ]
+    return items, cases.count()
+
+
+def _due_label(case: Case) -> str:
+    if case.state == State.CONFIRMED:
+        return (
+            DocType.APPROVAL_DECISION.label
+            if case.outcome == Outcome.APPROVE
+            else (DocType.REJECTION_NOTICE.label)
+        )
+    return DocType(DUE[case.state]).label
