@@ -52,3 +52,14 @@ def test_before_the_consent_both_ask_for_the_declaration(people, checklist):
     assert rows["社会救助诚信声明"].missing and rows["社会救助申请书"].missing
     assert not rows["居民身份证"].missing and rows["居民身份证"].note.startswith("政务平台")
     assert archive_missing == materials_missing(case) == ["社会救助申请书", "社会救助诚信声明"]
+
+
+def test_the_countys_system_check_applies_the_same_rule_to_decided_cases(people, checklist):
+    from cases.models import Case
+    from supervision.checks import material_missing
+
+    case = make_case(people, State.APPROVED)  # consent recorded, nothing uploaded
+
+    hits = {hit.case_id: hit for hit in material_missing(Case.objects.all())}
+
+    assert hits[case.pk].evidence["missing"] == materials_missing(case) == ["社会救助申请书"]
