@@ -71,6 +71,8 @@ def _document(request: HttpRequest, user: User, pk: int) -> StoredFile:
         case_for_user(user, document.case_id, request=request)
     elif not (user.is_county_staff or user.unit_id == document.unit_id):
         raise not_found(request, user, "document", pk)
+    if not document.file or not document.file.storage.exists(document.file.name):
+        raise not_found(request, user, "document", pk)
     read_document(document)  # refuses a file that no longer matches its recorded digest
     return StoredFile(document.file, f"{document.number}.pdf", document)
 

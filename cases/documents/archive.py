@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,6 +37,8 @@ from dengkou_aid.lib.pdf import UnreadablePdf, bind_volume, normalized_pdf, rend
 from dengkou_aid.lib.uploads import UploadRejected, check_upload
 
 from .services import read_document
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_YEARS = 30
 CLOSED_STATES = (State.REJECTED, State.REFUSED, State.WITHDRAWN, State.TERMINATED)
@@ -438,6 +441,9 @@ def _part(title: str, item: ArchiveItem) -> _Part | None:
         return _Part(title, _unreadable_page(title, item, str(error)), 0)
     except OSError:
         return _Part(title, _unreadable_page(title, item, "存储的文件已丢失或无法读取"), 0)
+    except Exception:  # whatever else a stored file does, the volume still completes
+        logger.exception("archive export: part %r could not be printed", title)
+        return _Part(title, _unreadable_page(title, item, "文件无法读取"), 0)
     return _Part(title, data, pages)
 
 

@@ -159,3 +159,29 @@ def test_the_demo_cases_export_even_with_a_damaged_file(people, requirement, log
 
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert "演示材料.pdf" in _flat(pdf_text(response.content))
+
+
+def test_whatever_else_goes_wrong_with_a_part_the_volume_still_completes(people, monkeypatch):
+    from cases.documents import archive
+
+    case = make_case(people, State.APPROVED)
+    issue_document(case=case, doc_type=DocType.APPROVAL_DECISION, actor=people.handler)
+
+    def explode(document):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(archive, "read_document", explode)
+
+    text = _flat(pdf_text(export_pdf(case)))
+
+    assert "本件无法打印" in text and "文件无法读取" in text and "boom" not in text
+
+
+def test_a_document_whose_file_is_gone_answers_404_at_the_file_door(people, login):
+    case = make_case(people, State.APPROVED)
+    document = issue_document(case=case, doc_type=DocType.APPROVAL_DECISION, actor=people.handler)
+    document.file.storage.delete(document.file.name)
+
+    response = login(people.handler).get(f"/files/document/{document.pk}/")
+
+    assert response.status_code == 404
