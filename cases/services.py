@@ -42,6 +42,9 @@ from .events import (
     valid_signatures,
     void_signatures,
 )
+
+# CONSENT_MATERIALS is re-exported for callers of the former name; the rule lives in materials.
+from .materials import CONSENT_MATERIALS as CONSENT_MATERIALS
 from .materials import materials_missing
 from .models import (
     CLOCK_STATES,
