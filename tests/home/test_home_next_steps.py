@@ -184,3 +184,13 @@ def test_each_home_page_costs_the_same_queries_for_one_case_or_many(
     with django_assert_max_num_queries(one):
         html = _home(client)
     assert re.search(r'class="badge">[1-9]', html)
+
+
+def test_another_units_cases_and_rosters_never_appear(people, login):
+    ours = make_case(people, State.CONFIRMED)
+    roster = _roster(people)
+
+    html = _home(login(people.outsider))
+
+    assert ours.number not in html and f"/disbursement/rosters/{roster.pk}/" not in html
+    assert "暂无待出具的文书。" in _block(html, "documents-due")
