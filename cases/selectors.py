@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -20,6 +20,7 @@ from .models import (
     CLOCK_STATES,
     Case,
     CaseEvent,
+    CaseFile,
     Person,
     Publicity,
     Signature,
@@ -95,7 +96,7 @@ def case_detail(user: User) -> QuerySet[Case]:
                 "signatures", queryset=Signature.objects.select_related("void").order_by("id")
             ),
             Prefetch("publicities", queryset=Publicity.objects.prefetch_related("objections")),
-            "files",
+            Prefetch("files", queryset=CaseFile.objects.select_related("requirement")),
             "consents",
             "home_visits",
             "appraisals",
@@ -248,9 +249,11 @@ def case_home(role: str):
 
     def provider(user: User) -> dict:
         cases = waiting_for(user, role)
+        # The officer enters reports on the verification page, everyone else acts on the case page.
+        page = "/cases/verification/" if role == Role.VERIFICATION_OFFICER else None
         items = [
             {
-                "url": f"/cases/{case.pk}/",
+                "url": page or f"/cases/{case.pk}/",
                 "label": f"{case.number} {case.applicant.name}（{case.village.name}）",
                 "note": case.get_state_display()
                 + (f" · 期限 {case.due_date:%Y-%m-%d}" if case.due_date else ""),
@@ -283,3 +286,69 @@ def case_home(role: str):
         }
 
     return provider
+
+
+# What the handler does next in each state, in the order of the path.
+HANDLER_NEXT = {
+    State.SUBMITTED: "待受理",
+    State.ACCEPTED: "待登记诚信声明及核对授权",
+    State.AUTHORIZED: "待委托县级核对",
+    State.VERIFIED: "待入户调查",
+    State.VISITED: "待收入核算",
+    State.ASSESSED: "待发布公示",
+    State.IN_PUBLICITY: "公示中，期满后提出审核意见",
+    State.CONFIRMED: "待出具决定书/告知书",
+}
+QUEUE_ROWS = 40
+
+
+def handler_queue(user: User) -> dict:
+    """The handler's cases by step, soonest deadline first within a step (three queries)."""
+    from .deadlines.calendar import current_calendar  # noqa: PLC0415  (loaded once per process)
+
+    cases = waiting_for(user, Role.HANDLER)
+    counts = dict(
+        cases.order_by().values_list("state").annotate(n=Count("id")).values_list("state", "n")
+    )
+    shown = list(cases[:QUEUE_ROWS])
+    calendar = current_calendar()
+    groups = []
+    for state, label in HANDLER_NEXT.items():
+        rows = [case for case in shown if case.state == state]
+        if not counts.get(state):
+            continue
+        groups.append(
+            {
+                "title": label,
+                "count": counts[state],
+                "items": [_queue_item(case, calendar) for case in rows],
+                "more": counts[state] - len(rows),
+                "more_url": f"/cases/?state={state}&order=due",
+            }
+        )
+    return {"groups": groups, "count": sum(counts.values())}
+
+
+def _queue_item(case: Case, calendar) -> dict:
+    left = workdays_left(case, calendar=calendar)
+    note = f"期限 {case.due_date:%Y-%m-%d}" if case.due_date else "未受理，尚未起算期限"
+    if left is not None:
+        note += f" · 超期{-left}个工作日" if left < 0 else f" · 剩余{left}个工作日"
+    anchor = "#documents" if case.state == State.CONFIRMED else ""
+    return {
+        "url": f"/cases/{case.pk}/{anchor}",
+        "label": f"{case.number} {case.applicant.name}（{case.village.name}）",
+        "note": note,
+        "late": left is not None and left < 0,
+    }
+
+
+def village_returned(user: User, *, days: int = 90) -> QuerySet[Case]:
+    """Applications of the assistant's village refused at the unit (不予受理) lately, with reasons."""
+    since = timezone.now() - timedelta(days=days)
+    return (
+        cases_visible_to(user)
+        .filter(state=State.REFUSED, updated_at__gte=since)
+        .select_related("applicant", "village")
+        .order_by("-updated_at", "-id")
+    )

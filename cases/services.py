@@ -44,6 +44,10 @@ from .events import (
     void_signatures,
 )
 from .facts.selectors import facts_changed_after_assessment
+
+# CONSENT_MATERIALS is re-exported for callers of the former name; the rule lives in materials.
+from .materials import CONSENT_MATERIALS as CONSENT_MATERIALS
+from .materials import materials_missing
 from .models import (
     CLOCK_STATES,
     ApplicantConsent,
@@ -76,8 +80,6 @@ from .permissions import acting_role
 
 # Steps that come after the handler's proposal; a change to what they signed voids them.
 CHAIN_STEPS = (SignatureStep.PROPOSAL, SignatureStep.OPINION, SignatureStep.DECISION)
-# Materials satisfied by the signed consent itself (on screen or scanned).
-CONSENT_MATERIALS = ("declaration", "authorization")
 OPEN_STATES = (State.SUBMITTED, *CLOCK_STATES, State.CONFIRMED)
 
 
@@ -973,22 +975,6 @@ def resolve_objection(
         return case
 
 
-def materials_missing(case: Case) -> list[str]:
-    """Required materials the applicant must provide that are not in the archive yet."""
-    requirements = MaterialRequirement.objects.filter(
-        kind=case.kind, required=True, platform_supplied=False
-    )
-    present = set(
-        case.files.filter(requirement__isnull=False).values_list("requirement_id", flat=True)
-    )
-    has_consent = case.consents.exists()
-    return [
-        r.name
-        for r in requirements
-        if r.pk not in present and not (has_consent and r.code in CONSENT_MATERIALS)
-    ]
-
-
 def proposal_missing(
     case: Case, *, today: date | None = None, without_publicity: bool = False
 ) -> list[str]:
@@ -1181,7 +1167,7 @@ def confirm(
             title=f"已审核确认（{Outcome(outcome).label}），请出具文书"
             + (f"（{due:%Y-%m-%d}前）" if due else "")
             + f"：{case.number}",
-            url=case_url(case),
+            url=case_url(case) + "#documents",
         )
         return case
 

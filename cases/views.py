@@ -22,6 +22,8 @@ from dengkou_aid.lib.paging import page_of
 from . import api, ineligible, rechecks, selectors, services
 from .deadlines.calendar import current_calendar
 from .facts.views import facts_context
+from .documents.panel import documents_panel
+from .materials import material_checklist
 from .models import (
     ApplicantConsent,
     Area,
@@ -30,7 +32,6 @@ from .models import (
     FileCategory,
     IncomeKind,
     Kind,
-    MaterialRequirement,
     Opinion,
     Outcome,
     Relation,
@@ -82,19 +83,7 @@ def _villages(user):
 def _case_context(request: HttpRequest, case_id: int) -> dict:
     case = selectors.case_detail(request.user).get(pk=case_id)
     files = list(case.files.all())
-    present = {f.requirement_id for f in files if f.requirement_id}
-    has_consent = bool(list(case.consents.all()))
-    checklist = [
-        {
-            "requirement": r,
-            "present": r.pk in present,
-            "missing": r.required
-            and not r.platform_supplied
-            and r.pk not in present
-            and not (has_consent and r.code in services.CONSENT_MATERIALS),
-        }
-        for r in MaterialRequirement.objects.filter(kind=case.kind)
-    ]
+    checklist = material_checklist(case, prefetched=True)
     assessments = list(case.assessments.all())
     objections = [o for p in case.publicities.all() for o in p.objections.all()]
     return {
@@ -117,13 +106,14 @@ def _case_context(request: HttpRequest, case_id: int) -> dict:
             "category": FileCategory.choices,
             "care": CareTier.choices,
         },
-        "requirements": [item["requirement"] for item in checklist],
+        "requirements": [row.requirement for row in checklist],
         "can_upload": case.state in services.OPEN_STATES,
         **facts_context(request.user, case),
         # A plainly ineligible case goes to non-approval without publicity (cases.ineligible).
         "ineligibility": ineligible.ineligibility(case) if case.state in UNDECIDED else None,
         "notice_due": ineligible.notice_due(case) if case.state == State.CONFIRMED else None,
         "notice_days": CountyRules.in_force().rejection_notice_workdays,
+        "documents_panel": documents_panel(case, request.user),
     }
 
 
@@ -137,11 +127,13 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "cases/detail.html", _case_context(request, pk))
 
 
-def _refused(request: HttpRequest, pk: int, error: DomainError, form: str = "") -> HttpResponse:
+def refused(
+    request: HttpRequest, pk: int, error: DomainError, form: str = "", **extra
+) -> HttpResponse:
     """The case page again, the reason next to the field of the form sent, what was typed kept."""
     messages.error(request, error.message)
     context = _case_context(request, pk)
-    context.update(error=error, posted_form=form, posted=request.POST)
+    context.update(error=error, posted_form=form, posted=request.POST, **extra)
     context.update(
         facts_context(
             request.user, context["case"], posted_form=form, posted=request.POST, error=error
@@ -195,7 +187,7 @@ def take_step(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             data[FILE_ARGUMENTS[name]] = request.FILES.getlist("files")
         service(actor=request.user, case=case, **data)
     except DomainError as error:
-        return _refused(request, pk, error, form=name)
+        return refused(request, pk, error, form=name)
     messages.success(request, f"已办理：{selectors.STEP_BY_NAME[name].label}")
     return redirect("cases:detail", pk=pk)
 
@@ -210,7 +202,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
         )
         services.upload_material(actor=request.user, case=case, **data)
     except DomainError as error:
-        return _refused(request, pk, error, form="upload")
+        return refused(request, pk, error, form="upload")
     messages.success(request, "材料已上传。")
     return redirect("cases:detail", pk=pk)
 

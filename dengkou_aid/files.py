@@ -71,6 +71,8 @@ def _document(request: HttpRequest, user: User, pk: int) -> StoredFile:
         case_for_user(user, document.case_id, request=request)
     elif not (user.is_county_staff or user.unit_id == document.unit_id):
         raise not_found(request, user, "document", pk)
+    if not document.file or not document.file.storage.exists(document.file.name):
+        raise not_found(request, user, "document", pk)
     read_document(document)  # refuses a file that no longer matches its recorded digest
     return StoredFile(document.file, f"{document.number}.pdf", document)
 
@@ -136,7 +138,8 @@ def download(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             obj=stored.record,
             detail=f"下载文件：{stored.filename}",
         )
-    return send_stored_file(stored.file, filename=stored.filename)
+    attachment = request.GET.get("download") == "1"
+    return send_stored_file(stored.file, filename=stored.filename, attachment=attachment)
 
 
 # --- The answer ------------------------------------------------------------------------------
@@ -151,10 +154,11 @@ def detected_type(file: FieldFile) -> tuple[str, str]:
     return kind.mime, kind.extension
 
 
-def send_stored_file(file: FieldFile, *, filename: str) -> HttpResponse:
-    """The download answer: detected type, nosniff, attachment unless a PDF or image."""
+def send_stored_file(file: FieldFile, *, filename: str, attachment: bool = False) -> HttpResponse:
+    """The download answer: detected type, nosniff, attachment unless a PDF or image
+    (or the user asked to save it: 下载 rather than 查看/打印)."""
     mime, extension = detected_type(file)
-    disposition = "inline" if mime in INLINE_TYPES else "attachment"
+    disposition = "inline" if mime in INLINE_TYPES and not attachment else "attachment"
     prefix = settings.MEDIA_ACCEL_REDIRECT_PREFIX
     if prefix:
         # nginx sends the bytes from its internal location; this answer carries only headers.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, Unit
@@ -51,6 +52,9 @@ def flag_missing_rosters(*, today: date | None = None) -> int:
             *staff_with_role(Role.DIRECT_RESPONSIBLE, unit_id=unit.pk),
         ]
         key = f"roster-missing:{unit.pk}:{month:%Y-%m}"
+        county_page = reverse("disbursement:county_month", kwargs={"month": f"{month:%Y-%m}"})
         for user in {user.pk: user for user in [*supervisors, *leaders]}.values():
-            sent += notify(user, key=key, title=title, body=body) is not None
+            # The county reads the month's rosters unit by unit; a leader opens the unit's rosters.
+            url = county_page if user.is_county_staff else reverse("disbursement:roster_list")
+            sent += notify(user, key=key, title=title, body=body, url=url) is not None
     return sent

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.http import HttpRequest
 
 from accounts.access import not_found, scope_for
@@ -23,7 +23,9 @@ from .models import (
     FundRelease,
     PaymentRoster,
     RosterKind,
+    RosterSignature,
     RosterState,
+    SignatureStep,
 )
 from .services import ZERO, next_step, units_expected
 
@@ -237,3 +239,30 @@ def nav_items(user: User) -> list[dict[str, str]]:
     if user.is_authenticated and user.unit_id and user.has_role(*sorted(UNIT_ROLES)):
         return [{"url": reverse("disbursement:roster_list"), "label": "发放清册"}]
     return []
+
+
+def rosters_awaiting(user: User, role: str) -> QuerySet[PaymentRoster]:
+    """The unit's rosters whose next act is this role's: the handler prepares (signs first)
+    and submits a fully signed one; then the direct-, then the first-responsible signs.
+    One query, whatever the number of rosters."""
+    if not user.unit_id:
+        return PaymentRoster.objects.none()
+    signed = RosterSignature.objects.filter(roster=OuterRef("pk"), round=OuterRef("round"))
+    rosters = (
+        rosters_visible_to(user)
+        .filter(unit_id=user.unit_id)
+        .annotate(
+            has_prepare=Exists(signed.filter(step=SignatureStep.PREPARE)),
+            has_direct=Exists(signed.filter(step=SignatureStep.DIRECT)),
+            has_first=Exists(signed.filter(step=SignatureStep.FIRST)),
+        )
+        .order_by("month", "id")
+    )
+    prepared = Q(state=RosterState.PREPARED)
+    if role == Role.HANDLER:
+        return rosters.filter((prepared & Q(has_prepare=False)) | Q(state=RosterState.SIGNED))
+    if role == Role.DIRECT_RESPONSIBLE:
+        return rosters.filter(prepared, has_prepare=True, has_direct=False)
+    if role == Role.FIRST_RESPONSIBLE:
+        return rosters.filter(prepared, has_direct=True, has_first=False)
+    return PaymentRoster.objects.none()

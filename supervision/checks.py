@@ -20,9 +20,11 @@ from django.db.models.fields.json import KT
 
 from cases.assessment import CARE_STANDARD_KIND, round_amount
 from cases.deadlines.calendar import ACCEPTANCE_LIMIT_WORKDAYS, add_workdays
+from cases.materials import CONSENT_MATERIALS
 from cases.models import (
     DECIDED_STATES,
     LIVE_PAYMENT_STATES,
+    ApplicantConsent,
     Case,
     CaseFile,
     CountyRules,
@@ -169,18 +171,18 @@ def stage_missing(cases: QuerySet[Case]) -> Iterator[Hit]:
 
 
 def material_missing(cases: QuerySet[Case]) -> Iterator[Hit]:
-    """A decided case holds a file for each required material the applicant must supply."""
+    """A decided case holds a file for each required material the applicant must supply
+    (the set-based form of `cases.materials.materials_missing`)."""
     missing: dict[int, list[str]] = defaultdict(list)
     units: dict[int, int] = {}
     requirements = MaterialRequirement.objects.filter(required=True, platform_supplied=False)
     for requirement in requirements.order_by("kind", "order", "id"):
         has_file = CaseFile.objects.filter(case=OuterRef("pk"), requirement=requirement)
-        rows = (
-            _decided(cases)
-            .filter(kind=requirement.kind)
-            .filter(~Exists(has_file))
-            .values_list("id", "unit_id")
-        )
+        rows = _decided(cases).filter(kind=requirement.kind).filter(~Exists(has_file))
+        if requirement.code in CONSENT_MATERIALS:
+            # The rule of cases.materials: the recorded signed consent is the declaration.
+            rows = rows.filter(~Exists(ApplicantConsent.objects.filter(case=OuterRef("pk"))))
+        rows = rows.values_list("id", "unit_id")
         for case_id, unit_id in rows.iterator(chunk_size=CHUNK):
             missing[case_id].append(requirement.name)
             units[case_id] = unit_id

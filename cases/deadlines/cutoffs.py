@@ -42,6 +42,9 @@ def payment_cutoff_notice(day: date | None = None) -> str:
     )
 
 
+CASES_BY_DEADLINE = "/cases/?order=due"
+
+
 def send_cutoff_reminders(*, today: date | None = None) -> int:
     """Between the reminder day and the 20th, remind every approval unit once for the month."""
     today = today or timezone.localdate()
@@ -60,7 +63,8 @@ def send_cutoff_reminders(*, today: date | None = None) -> int:
         )
         key = f"cutoff:{unit.pk}:{month:%Y-%m}"
         for user in _unit_staff(unit):
-            sent += notify(user, key=key, title=title, body=body) is not None
+            # Links to the cases by deadline: that is where the month's confirmations are done.
+            sent += notify(user, key=key, title=title, body=body, url=CASES_BY_DEADLINE) is not None
     return sent
 
 

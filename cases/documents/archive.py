@@ -7,23 +7,25 @@ registers its own section with `register_section` instead of editing this module
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils import timezone
-from pypdf import PdfReader
+from PIL import Image
 
 from accounts.models import Role, User
 from cases.events import locked_case, record_event, valid_signatures
+from cases.materials import material_checklist
 from cases.models import (
     DECIDED_STATES,
     ArchiveDestruction,
     Case,
     CaseFile,
     DocType,
-    MaterialRequirement,
     Outcome,
     RetentionRule,
     SignatureStep,
@@ -31,10 +33,12 @@ from cases.models import (
 )
 from cases.permissions import acting_role
 from dengkou_aid.errors import Conflict, DomainError
-from dengkou_aid.lib.pdf import merge_pdfs, render_pdf
+from dengkou_aid.lib.pdf import UnreadablePdf, bind_volume, normalized_pdf, render_pdf
 from dengkou_aid.lib.uploads import UploadRejected, check_upload
 
 from .services import read_document
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_YEARS = 30
 CLOSED_STATES = (State.REJECTED, State.REFUSED, State.WITHDRAWN, State.TERMINATED)
@@ -100,19 +104,26 @@ def _file_pdf(case_file: CaseFile) -> Callable[[], bytes | None]:
 
 @register_section("files", "申报材料及上传附件", order=10)
 def _files(case: Case) -> list[ArchiveItem]:
+    """Every upload; a superseded one is listed (never deleted) but only the current is printed."""
     items = []
-    for f in case.files.select_related("requirement", "supersedes").order_by("uploaded_at", "id"):
-        note = ""
+    files = case.files.select_related("requirement", "supersedes").prefetch_related("superseded_by")
+    for f in files.order_by("uploaded_at", "id"):
+        current = not f.superseded_by.all()
+        notes = []
         if f.supersedes_id:
-            note = f"更正版本，替代“{f.supersedes.original_name}”，理由：{f.correction_reason}"
+            notes.append(
+                f"更正版本，替代“{f.supersedes.original_name}”，理由：{f.correction_reason}"
+            )
+        if not current:
+            notes.append("已被更正版本替代，存档备查，不再打印")
         items.append(
             ArchiveItem(
                 title=f.requirement.name if f.requirement_id else f.get_category_display(),
                 when=f.uploaded_at,
                 detail=f.original_name,
                 url=f"/files/material/{f.pk}/" if f.file else "",
-                note=note,
-                pdf=_file_pdf(f),
+                note="；".join(notes),
+                pdf=_file_pdf(f) if current else None,
             )
         )
     return items
@@ -319,16 +330,20 @@ class CheckRow:
     label: str
     present: bool
     group: str
+    note: str = ""
 
 
 def completeness(case: Case) -> list[CheckRow]:
-    """Checklist of the case's archive: materials for its kind, then the records its state needs."""
-    rows = []
-    supplied = set(case.files.exclude(requirement=None).values_list("requirement_id", flat=True))
-    for requirement in MaterialRequirement.objects.filter(kind=case.kind, required=True):
-        if requirement.platform_supplied:
-            continue
-        rows.append(CheckRow(requirement.name, requirement.pk in supplied, "申报材料"))
+    """Checklist of the case's archive: materials for its kind, then the records its state needs.
+
+    The materials are the case page's checklist (`cases.materials`): what the applicant must
+    provide, each either there or missing, by the same rule.
+    """
+    rows = [
+        CheckRow(row.name, not row.missing, "申报材料", row.note)
+        for row in material_checklist(case)
+        if row.demanded
+    ]
     rank = _reached_rank(case)
     for needed_from, label, test in WORKFLOW_REQUIREMENTS:
         if label == PUBLICITY and _refused_without_publicity(case):
@@ -386,23 +401,66 @@ def expired_cases(queryset, *, on: date | None = None) -> list[tuple[Case, date,
 # --- Export -----------------------------------------------------------------------------
 
 
+class Unprintable(Exception):
+    """A stored file that cannot be printed into the volume; the message says why, in Chinese."""
+
+
+@dataclass
+class _Part:
+    title: str
+    data: bytes
+    pages: int
+
+
 def export_pdf(case: Case) -> bytes:
-    """One PDF: cover and table of contents, then every stored document and upload in order."""
+    """One PDF: cover and table of contents, then every stored document and upload in order.
+
+    It never fails on a stored file: one that cannot be read (missing, changed since it was
+    stored, not a readable PDF or image) is replaced by a page naming it and saying why.
+    """
     sections = archive_sections(case)
-    parts: list[tuple[str, bytes]] = []
-    for section in sections:
-        for item in section.items:
-            data = item.pdf() if item.pdf else None
-            if data:
-                parts.append((f"{section.title}：{item.title}", data))
-    toc = [{"title": title, "page": None} for title, _ in parts]
+    parts = [
+        part
+        for section in sections
+        for item in section.items
+        if (part := _part(f"{section.title}：{item.title}", item)) is not None
+    ]
+    toc = [{"title": part.title, "page": None, "unreadable": part.pages == 0} for part in parts]
     # Render the cover once to learn its length, then again with the page numbers filled in.
-    page = _page_count(_render_cover(case, sections, toc)) + 1
-    for entry, (_, data) in zip(toc, parts, strict=True):
+    page = normalized_pdf(_render_cover(case, sections, toc))[1] + 1
+    for entry, part in zip(toc, parts, strict=True):
         entry["page"] = page
-        page += _page_count(data)
+        page += max(part.pages, 1)
     cover = _render_cover(case, sections, toc)
-    return merge_pdfs([cover, *(data for _, data in parts)])
+    volume = [("封面及目录", cover)] + [(part.title, part.data) for part in parts]
+    return bind_volume(volume)
+
+
+def _part(title: str, item: ArchiveItem) -> _Part | None:
+    """The item's printable pages, a page saying why it cannot be printed, or None (nothing
+    to print). Pages are 0 for such a notice, counted as one."""
+    if item.pdf is None:
+        return None
+    try:
+        data = item.pdf()
+        if data is None:
+            return None
+        data, pages = normalized_pdf(data)
+    except (Unprintable, UnreadablePdf, Conflict) as error:
+        return _Part(title, _unreadable_page(title, item, str(error)), 0)
+    except OSError:
+        return _Part(title, _unreadable_page(title, item, "存储的文件已丢失或无法读取"), 0)
+    except Exception:  # whatever else a stored file does, the volume still completes
+        logger.exception("archive export: part %r could not be printed", title)
+        return _Part(title, _unreadable_page(title, item, "文件无法读取"), 0)
+    return _Part(title, data, pages)
+
+
+def _unreadable_page(title: str, item: ArchiveItem, reason: str) -> bytes:
+    return render_pdf(
+        "archive/unreadable_page.html",
+        {"title": title, "name": item.detail or item.title, "when": item.when, "reason": reason},
+    )
 
 
 def _render_cover(case: Case, sections: Iterable[ArchiveSection], toc: list[dict]) -> bytes:
@@ -418,22 +476,32 @@ def _render_cover(case: Case, sections: Iterable[ArchiveSection], toc: list[dict
     )
 
 
-def _page_count(data: bytes) -> int:
-    return len(PdfReader(io.BytesIO(data)).pages)
-
-
 def _upload_as_pdf(case_file: CaseFile) -> bytes | None:
-    """PDF uploads as they are, images wrapped on an A4 page; other types are listed only."""
+    """PDF uploads as they are, images wrapped on an A4 page; other types are listed only.
+
+    Raises Unprintable for bytes that changed since upload or an image that does not decode.
+    """
     if not case_file.file:
         return None
     with case_file.file.open("rb") as handle:
         data = handle.read()
+    if hashlib.sha256(data).hexdigest() != case_file.sha256:
+        raise Unprintable("文件与上传时记录的摘要不一致，可能已被改动或损坏")
     if case_file.mime == "application/pdf":
         return data
     if case_file.mime.startswith("image/"):
+        _check_image(data)
         uri = f"data:{case_file.mime};base64,{base64.b64encode(data).decode()}"
         return render_pdf("archive/image_page.html", {"title": case_file.original_name, "uri": uri})
     return None
+
+
+def _check_image(data: bytes) -> None:
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            probe.verify()
+    except Exception:  # Pillow raises many kinds on a broken image; all mean the same here
+        raise Unprintable("图片文件已损坏或格式不正确，无法显示") from None
 
 
 # --- Corrections and destruction ---------------------------------------------------------

@@ -14,12 +14,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import require_staff_role
 from accounts.audit import record
 from accounts.models import UNIT_ROLES, AuditLog, Role, Unit, User
+from cases import views as case_views
 from cases.models import (
     DECIDED_STATES,
     ArchiveDestruction,
@@ -103,6 +105,14 @@ def archive_export(request: HttpRequest, case_id: int) -> HttpResponse:
     return _pdf_response(archive.export_pdf(case), f"{case.number}-档案.pdf")
 
 
+def _from_case_page(request: HttpRequest) -> bool:
+    return request.POST.get("back") == "case"
+
+
+def _case_panel(case) -> HttpResponse:
+    return redirect(reverse("cases:detail", args=[case.pk]) + "#documents")
+
+
 @login_required
 @require_POST
 def issue(request: HttpRequest, case_id: int) -> HttpResponse:
@@ -120,9 +130,13 @@ def issue(request: HttpRequest, case_id: int) -> HttpResponse:
             reason=request.POST.get("reason", ""),
         )
     except DomainError as error:
+        if _from_case_page(request):
+            return case_views.refused(request, case.pk, error, form="issue")
         messages.error(request, error.message)
         return redirect("documents:archive", case_id=case.pk)
     messages.success(request, f"已出具{document.get_doc_type_display()}：{document.number}")
+    if _from_case_page(request):
+        return _case_panel(case)
     return redirect("documents:archive", case_id=case.pk)
 
 
@@ -138,10 +152,9 @@ def correct_file(request: HttpRequest, case_id: int, file_id: int) -> HttpRespon
     case = case_for_user(user, case_id, request=request)
     original = get_object_or_404(CaseFile, pk=file_id, case=case)
     form = CorrectionForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, "请选择文件并填写更正理由。")
-        return redirect("documents:archive", case_id=case.pk)
     try:
+        if not form.is_valid():
+            raise DomainError("请选择文件并填写更正理由。", field="file")
         archive.correct_file(
             case=case,
             original=original,
@@ -150,11 +163,17 @@ def correct_file(request: HttpRequest, case_id: int, file_id: int) -> HttpRespon
             actor=user,
         )
     except DomainError as error:
-        # The archive page again, the reason next to this file's form, the reason typed kept.
+        # The page again, the reason next to this file's form, the reason typed kept.
+        if _from_case_page(request):
+            return case_views.refused(
+                request, case.pk, error, form="correct", error_file=original.pk
+            )
         context = _archive_context(case)
         context.update(error=error, error_file=original.pk, posted=request.POST)
         return render(request, "archive/case_archive.html", context, status=error.status)
     messages.success(request, "已新增更正版本，原文件保留在档案中。")
+    if _from_case_page(request):
+        return _case_panel(case)
     return redirect("documents:archive", case_id=case.pk)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from pypdf import PdfWriter
+from pypdf import PdfReader, PdfWriter, Transformation
 
 FONT_FAMILY = '"Noto Serif CJK SC", "Noto Sans CJK SC", serif'
 
@@ -77,3 +77,75 @@ def merge_pdfs(documents: Iterable[bytes]) -> bytes:
 def _default_base_url() -> str:
     base_dir = getattr(settings, "BASE_DIR", None)
     return f"{base_dir}/static/" if base_dir else "."
+
+
+# --- Bound volumes ---------------------------------------------------------------------------
+
+A4_WIDTH_PT = 595.28
+
+
+class UnreadablePdf(ValueError):
+    """A PDF that cannot go into a volume; the message says why, in Chinese."""
+
+
+def normalized_pdf(document: bytes) -> tuple[bytes, int]:
+    """The document read and written again by pypdf, and its page count.
+
+    Raises UnreadablePdf for a file pypdf cannot read (no startxref, broken objects), an
+    encrypted one or one without pages, so a volume never fails half-way through a merge.
+    """
+    try:
+        reader = PdfReader(io.BytesIO(document), strict=False)
+        if reader.is_encrypted:
+            raise UnreadablePdf("PDF文件已加密，无法读取")
+        writer = PdfWriter()
+        writer.append(reader)
+        if not writer.pages:
+            raise UnreadablePdf("PDF文件没有页面")
+        output = io.BytesIO()
+        writer.write(output)
+    except UnreadablePdf:
+        raise
+    except Exception:  # pypdf raises many kinds on a broken file; all mean the same here
+        raise UnreadablePdf("PDF文件已损坏或格式不正确，无法打开") from None
+    data = output.getvalue()
+    return data, len(PdfReader(io.BytesIO(data)).pages)
+
+
+def bind_volume(parts: Iterable[tuple[str | None, bytes]]) -> bytes:
+    """Concatenate readable PDFs into one, each titled part a bookmark, every page stamped
+    "第N页 共M页" at the bottom right (the parts keep their own page footers)."""
+    writer = PdfWriter()
+    for title, document in parts:
+        first = len(writer.pages)
+        writer.append(io.BytesIO(document), import_outline=False)
+        if title:
+            writer.add_outline_item(title=title, page_number=first)
+    total = len(writer.pages)
+    stamps = PdfReader(io.BytesIO(_page_number_stamps(total)))
+    for index, page in enumerate(writer.pages):
+        box = page.mediabox
+        shift = Transformation().translate(float(box.right) - A4_WIDTH_PT, float(box.bottom))
+        page.merge_transformed_page(stamps.pages[index], shift)
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def _page_number_stamps(total: int) -> bytes:
+    """A4 pages, transparent but for "第N页 共M页" near the bottom right corner."""
+    from weasyprint import CSS, HTML
+
+    pages = "".join(
+        f'<div class="p"><span>第{n}页 共{total}页</span></div>' for n in range(1, total + 1)
+    )
+    css = CSS(
+        string=(
+            "@page { size: A4; margin: 0; }"
+            f"body {{ margin: 0; font-family: {FONT_FAMILY}; font-size: 9pt; }}"
+            ".p { height: 297mm; position: relative; break-after: page; }"
+            ".p:last-child { break-after: auto; }"
+            ".p span { position: absolute; right: 12mm; bottom: 8mm; }"
+        )
+    )
+    return HTML(string=f"<html><body>{pages}</body></html>").write_pdf(stylesheets=[css])

@@ -1,8 +1,9 @@
 """Checks on uploaded files: type by content, size, a clean copy to keep, and a SHA-256 for the record.
 
-Only PDF, JPEG and PNG are kept. A PDF must open with pypdf, must not be encrypted and may
-carry no script or automatic action. An image must decode with Pillow and is re-encoded, so
-nothing appended to it (an HTML page, a second file) survives. The stored name is chosen
+Only PDF, JPEG and PNG are kept. A PDF must open with pypdf, copy whole into a new PDF (as
+the archive export will), must not be encrypted and may carry no script or automatic
+action. An image must decode with Pillow and is re-encoded, so nothing appended to it (an
+HTML page, a second file) survives. The stored name is chosen
 here (a random token and the extension of the detected type); the client's name is only shown.
 """
 
@@ -24,6 +25,8 @@ from django.core.files.base import ContentFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+from .pdf import UnreadablePdf, normalized_pdf
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # filetype never looks past the first 8 KiB.
@@ -164,6 +167,13 @@ def _check_pdf(data: bytes) -> None:
         raise UploadRejected("PDF文件没有页面，请重新扫描或导出后上传")
     if scripted:
         raise UploadRejected("PDF文件含有脚本或自动执行的动作，不能上传，请另存为普通PDF后上传")
+    try:
+        # What the archive export does with it: every object copied into a new volume.
+        normalized_pdf(data)
+    except UnreadablePdf:
+        raise UploadRejected(
+            "PDF文件已损坏或格式不正确，无法打开，请重新扫描或导出后上传"
+        ) from None
 
 
 def _has_script(trailer: DictionaryObject) -> bool:
