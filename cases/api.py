@@ -395,20 +395,38 @@ class ResolveObjectionInput(VersionSerializer):
     resolution = _text("核实结论")
 
 
+def _otp_token():
+    return serializers.CharField(
+        label="动态口令",
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=12,
+        help_text="领导及县级人员签字时重新输入的手机令牌6位动态口令",
+    )
+
+
 class ProposeInput(VersionSerializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices, label="审核意见")
     text = _text("意见内容", required=False)
+    otp_token = _otp_token()
 
 
 class OpinionInput(VersionSerializer):
     opinion = serializers.ChoiceField(choices=Opinion.choices, label="意见")
     text = _text("意见内容", required=False)
+    otp_token = _otp_token()
 
 
 class ConfirmInput(VersionSerializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices, label="审核确认结果")
     reason = _text("不予保障理由", required=False)
     text = _text("意见内容", required=False)
+    otp_token = _otp_token()
+
+
+class SignedReasonInput(ReasonInput):
+    otp_token = _otp_token()
 
 
 class MaterialInput(serializers.Serializer):
@@ -439,8 +457,8 @@ TRANSITIONS = {
     "sign_opinion": (OpinionInput, services.sign_opinion),
     "confirm": (ConfirmInput, services.confirm),
     "issue_decision": (VersionSerializer, services.issue_decision),
-    "extend": (ReasonInput, services.extend),
-    "terminate": (ReasonInput, services.terminate),
+    "extend": (SignedReasonInput, services.extend),
+    "terminate": (SignedReasonInput, services.terminate),
 }
 
 

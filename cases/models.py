@@ -462,6 +462,18 @@ class Outcome(models.TextChoices):
     REJECT = "reject", "不予保障"
 
 
+def outcome_words(kind: str, outcome: str, *, proposed: bool = False) -> str:
+    """The outcome as a person reads it: a marginal family is confirmed (行政确认), never paid;
+    a proposal says what it proposes (拟…), so a proposal to reject never reads as 同意."""
+    if outcome not in Outcome.values:
+        return ""
+    if kind == Kind.MARGINAL:
+        words = "认定为低保边缘家庭" if outcome == Outcome.APPROVE else "不予认定为低保边缘家庭"
+    else:
+        words = Outcome(outcome).label
+    return f"拟{words}" if proposed else words
+
+
 class Case(models.Model):
     """One application for one kind of assistance, from filing to standing publicity."""
 
@@ -727,6 +739,20 @@ class Signature(SignedRecord):
     @property
     def is_void(self) -> bool:
         return hasattr(self, "void")
+
+    @property
+    def verdict(self) -> str:
+        """What was signed, in words: the outcome of a proposal or decision, else the opinion."""
+        content = self.content or {}
+        if self.step in (SignatureStep.PROPOSAL, SignatureStep.DECISION):
+            words = outcome_words(
+                content.get("kind", ""),
+                content.get("outcome", ""),
+                proposed=self.step == SignatureStep.PROPOSAL,
+            )
+            if words:
+                return words
+        return self.get_opinion_display() if self.opinion else ""
 
 
 class SignatureVoid(ImmutableModel):

@@ -955,7 +955,13 @@ def proposal_missing(case: Case, *, today: date | None = None) -> list[str]:
 
 
 def propose(
-    *, actor: User, case: Case, outcome: str, text: str = "", version: int | None = None
+    *,
+    actor: User,
+    case: Case,
+    outcome: str,
+    text: str = "",
+    otp_token: str = "",
+    version: int | None = None,
 ) -> Case:
     """The handler proposes approval or rejection and signs it, after publicity has run its days."""
     with locked_case(case.pk, expected_version=version) as case:
@@ -977,6 +983,7 @@ def propose(
             role=role,
             opinion=Opinion.AGREE,
             text=text,
+            otp_token=otp_token,
         )
         record_event(
             case,
@@ -1015,7 +1022,13 @@ def _refuse_second_signature(case: Case, actor: User) -> None:
 
 
 def sign_opinion(
-    *, actor: User, case: Case, opinion: str, text: str = "", version: int | None = None
+    *,
+    actor: User,
+    case: Case,
+    opinion: str,
+    text: str = "",
+    otp_token: str = "",
+    version: int | None = None,
 ) -> Case:
     """The direct-responsible leader agrees, or disagrees with reasons and sends the case back."""
     with locked_case(case.pk, expected_version=version) as case:
@@ -1027,7 +1040,13 @@ def sign_opinion(
         if opinion == Opinion.DISAGREE:
             text = _required_text(text, field="text", label="不同意的理由")
         signature = sign(
-            case, step=SignatureStep.OPINION, signer=actor, role=role, opinion=opinion, text=text
+            case,
+            step=SignatureStep.OPINION,
+            signer=actor,
+            role=role,
+            opinion=opinion,
+            text=text,
+            otp_token=otp_token,
         )
         before = case.state
         if opinion == Opinion.AGREE:
@@ -1065,6 +1084,7 @@ def confirm(
     outcome: str,
     reason: str = "",
     text: str = "",
+    otp_token: str = "",
     version: int | None = None,
 ) -> Case:
     """The first-responsible leader signs the decision: approve, or reject with reasons."""
@@ -1089,6 +1109,7 @@ def confirm(
             role=role,
             opinion=Opinion.AGREE,
             text=text or reason,
+            otp_token=otp_token,
         )
         record_event(
             case,
@@ -1143,7 +1164,9 @@ def _issue_decision_document(case: Case, actor: User) -> None:
     )
 
 
-def extend(*, actor: User, case: Case, reason: str, version: int | None = None) -> Case:
+def extend(
+    *, actor: User, case: Case, reason: str, otp_token: str = "", version: int | None = None
+) -> Case:
     """Extend the deadline once by 10 working days, with a reason, signed by the direct-responsible."""
     with locked_case(case.pk, expected_version=version) as case:
         role = acting_role(actor, case, Role.DIRECT_RESPONSIBLE)
@@ -1173,6 +1196,7 @@ def extend(*, actor: User, case: Case, reason: str, version: int | None = None) 
             role=role,
             opinion=Opinion.AGREE,
             text=reason,
+            otp_token=otp_token,
         )
         record_event(
             case,
@@ -1186,7 +1210,9 @@ def extend(*, actor: User, case: Case, reason: str, version: int | None = None) 
         return case
 
 
-def terminate(*, actor: User, case: Case, reason: str, version: int | None = None) -> Case:
+def terminate(
+    *, actor: User, case: Case, reason: str, otp_token: str = "", version: int | None = None
+) -> Case:
     """Stop an approved case after review or revocation, signed by the unit head or the county."""
     with locked_case(case.pk, expected_version=version) as case:
         role = acting_role(actor, case, Role.FIRST_RESPONSIBLE, Role.COUNTY_SUPERVISOR)
@@ -1202,6 +1228,7 @@ def terminate(*, actor: User, case: Case, reason: str, version: int | None = Non
             role=role,
             opinion=Opinion.AGREE,
             text=reason,
+            otp_token=otp_token,
         )
         record_event(
             case,

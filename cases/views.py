@@ -170,15 +170,44 @@ def take_step(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         raise Http404
     case = case_for_user(request.user, pk, request=request)
     input_class, service = api.TRANSITIONS[name]
+    confirming = name in selectors.CONFIRMED_STEPS and request.POST.get("confirmed") != "1"
+    data: dict = {}
     try:
         data = api.validate_input(input_class(data=_step_data(request, name)))
+        if confirming:
+            return _confirmation(request, case, name, data)
         if name in FILE_ARGUMENTS:
             data[FILE_ARGUMENTS[name]] = request.FILES.getlist("files")
         service(actor=request.user, case=case, **data)
     except DomainError as error:
+        if error.field == "otp_token":
+            return _confirmation(request, case, name, data, error=error)
         return _refused(request, pk, error, form=name)
     messages.success(request, f"已办理：{selectors.STEP_BY_NAME[name].label}")
     return redirect("cases:detail", pk=pk)
+
+
+def _confirmation(
+    request: HttpRequest, case, name: str, data: dict, error: DomainError | None = None
+) -> HttpResponse:
+    """Before an act that cannot be undone: what will be signed, and (for a leader) the code."""
+    hidden = [
+        (key, value)
+        for key, values in request.POST.lists()
+        if key not in ("csrfmiddlewaretoken", "confirmed", "otp_token")
+        for value in values
+    ]
+    context = {
+        "case": case,
+        "step": selectors.STEP_BY_NAME[name],
+        "rows": selectors.what_is_signed(request.user, case, name, data),
+        "hidden": hidden,
+        "needs_code": name in selectors.CODE_SIGNED_STEPS and request.user.needs_two_factor,
+        "error": error,
+    }
+    return render(
+        request, "cases/confirm_step.html", context, status=error.status if error else 200
+    )
 
 
 @login_required

@@ -313,7 +313,7 @@ def _signatures(case: Case, steps: tuple[str, ...]) -> list[dict[str, str]]:
                 "role": _role_label(signature.role),
                 "unit": signature.unit.name,
                 "at": timezone.localtime(signature.signed_at).strftime("%Y年%m月%d日 %H:%M"),
-                "opinion": signature.get_opinion_display() if signature.opinion else "",
+                "opinion": signature.verdict,
                 "text": signature.text,
             }
         )
