@@ -985,6 +985,7 @@ class DocType(models.TextChoices):
     APPROVAL_DECISION = "approval_decision", "批准决定书"
     REJECTION_NOTICE = "rejection_notice", "不予保障告知书"
     ADJUSTMENT_NOTICE = "adjustment_notice", "调整(停发)告知书"
+    REFUSAL_NOTICE = "refusal_notice", "不予受理通知书"
 
 
 class CaseNumberCounter(models.Model):

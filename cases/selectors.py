@@ -17,6 +17,7 @@ from dengkou_aid.lib.idnumber import InvalidIdNumber, validate_id_number
 from .deadlines.calendar import add_workdays, workdays_between
 from .models import (
     CLOCK_STATES,
+    DECIDED_STATES,
     Case,
     CaseEvent,
     Kind,
@@ -348,7 +349,8 @@ def _act_rows(case: Case, name: str, data: dict) -> list[tuple[str, str]]:
     if name == "sign_opinion":
         opinion = data.get("opinion", "")
         words = Opinion(opinion).label if opinion in Opinion.values else ""
-        return [("分管领导意见", words), ("意见内容", text)]
+        proposal = outcome_words(kind, case.outcome, proposed=True)
+        return [("经办人拟办结果", proposal), ("分管领导意见", words), ("意见内容", text)]
     if name == "confirm":
         rows = [("审核确认结果", outcome_words(kind, outcome))]
         amount = _amount_row(case) if outcome == Outcome.APPROVE else None
@@ -376,3 +378,16 @@ def _amount_row(case: Case) -> tuple[str, str] | None:
         else getattr(assessment, "amount", None)
     )
     return ("月救助金额", f"{amount}元") if amount is not None else None
+
+
+def outcome_summary(case: Case) -> dict:
+    """The outcome as the case page states it: the decision (with its amount) once the
+    first-responsible has decided, before that only the handler's proposal (拟…)."""
+    decided = case.state in DECIDED_STATES
+    words = outcome_words(case.kind, case.outcome, proposed=not decided)
+    paid = decided and case.outcome == Outcome.APPROVE and case.kind != Kind.MARGINAL
+    return {
+        "decided": decided and bool(words),
+        "words": words,
+        "amount": case.monthly_amount if paid else None,
+    }

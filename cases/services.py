@@ -68,6 +68,7 @@ from .models import (
     VerificationReport,
     VerificationRequest,
     WorkAbility,
+    outcome_words,
 )
 from .permissions import acting_role
 
@@ -435,6 +436,7 @@ def refuse(*, actor: User, case: Case, reason: str, version: int | None = None) 
             from_state=before,
             note=reason,
         )
+        _issue_notice(case, actor, "REFUSAL_NOTICE")
         return case
 
 
@@ -1124,7 +1126,7 @@ def confirm(
         _notify_after_commit(
             [case.handler] if case.handler else [],
             key=f"case:{case.pk}:confirmed",
-            title=f"已审核确认（{Outcome(outcome).label}），请出具文书：{case.number}",
+            title=f"已审核确认（{outcome_words(case.kind, outcome)}），请出具文书：{case.number}",
             url=case_url(case),
         )
         return case
@@ -1153,15 +1155,16 @@ def issue_decision(*, actor: User, case: Case, version: int | None = None) -> Ca
 
 def _issue_decision_document(case: Case, actor: User) -> None:
     """The written result is part of the decision: issued in the same transaction, or neither is."""
+    approved = case.outcome == Outcome.APPROVE
+    _issue_notice(case, actor, "APPROVAL_DECISION" if approved else "REJECTION_NOTICE")
+
+
+def _issue_notice(case: Case, actor: User, doc_type: str) -> None:
+    """Issue the written act (a refusal's notice with its reasons, a decision) with the act."""
     from .documents.services import issue_document  # noqa: PLC0415  (documents builds on these services' records)
     from .models import DocType  # noqa: PLC0415
 
-    approved = case.outcome == Outcome.APPROVE
-    issue_document(
-        case=case,
-        doc_type=DocType.APPROVAL_DECISION if approved else DocType.REJECTION_NOTICE,
-        actor=actor,
-    )
+    issue_document(case=case, doc_type=DocType[doc_type], actor=actor)
 
 
 def extend(

@@ -101,6 +101,7 @@ def _case_context(request: HttpRequest, case_id: int) -> dict:
         "files": files,
         "events": selectors.case_events(case),
         "signatures": case.signatures.all(),
+        "outcome": selectors.outcome_summary(case),
         "publicities": case.publicities.all(),
         "open_objections": [o for o in objections if o.substantiated is None],
         "steps": selectors.available_steps(request.user, case),

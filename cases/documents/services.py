@@ -49,6 +49,7 @@ NUMBER_WORDS = {
     DocType.APPROVAL_DECISION: "救助决",
     DocType.REJECTION_NOTICE: "不予保障",
     DocType.ADJUSTMENT_NOTICE: "救助调",
+    DocType.REFUSAL_NOTICE: "不予受理",
 }
 
 # Whose recorded signatures each document shows.
@@ -78,6 +79,7 @@ ONE_PER_CASE = (
     DocType.VERIFICATION_LETTER,
     DocType.APPROVAL_DECISION,
     DocType.REJECTION_NOTICE,
+    DocType.REFUSAL_NOTICE,
 )
 
 ISSUER_ROLES = (Role.HANDLER, Role.DIRECT_RESPONSIBLE, Role.FIRST_RESPONSIBLE)
@@ -141,6 +143,12 @@ def _adjustment_refusal(case: Case) -> str | None:
     return None
 
 
+def _refusal_notice_refusal(case: Case) -> str | None:
+    if case.state != State.REFUSED:
+        return "案件未被不予受理，不能出具不予受理通知书。"
+    return None
+
+
 REFUSALS: dict[str, Callable[[Case], str | None]] = {
     DocType.CONSENT_FORM: _consent_refusal,
     DocType.VERIFICATION_LETTER: _verification_refusal,
@@ -150,6 +158,7 @@ REFUSALS: dict[str, Callable[[Case], str | None]] = {
     DocType.APPROVAL_DECISION: _approval_refusal,
     DocType.REJECTION_NOTICE: _rejection_refusal,
     DocType.ADJUSTMENT_NOTICE: _adjustment_refusal,
+    DocType.REFUSAL_NOTICE: _refusal_notice_refusal,
 }
 
 
@@ -450,11 +459,15 @@ def _publicity_context(case: Case, on: date, extra: Mapping[str, Any]) -> dict[s
 def _approval_context(case: Case, on: date, extra: Mapping[str, Any]) -> dict[str, Any]:
     decided = case.decided_on or on
     start = first_payable_month(decided)
+    marginal = {"title": "低保边缘家庭认定决定书"} if case.kind == Kind.MARGINAL else {}
     return {
+        **marginal,
         "decided_on": _cn_date(decided),
         "amount": case.monthly_amount,
         "care_tier": case.get_care_tier_display() if case.care_tier else "",
         "start_month": f"{start.year}年{start.month}月",
+        # A marginal family is confirmed (行政确认), not paid: its decision names no amount.
+        "marginal": case.kind == Kind.MARGINAL,
     }
 
 
@@ -462,6 +475,13 @@ def _rejection_context(case: Case, on: date, extra: Mapping[str, Any]) -> dict[s
     return {
         "decided_on": _cn_date(case.decided_on or on),
         "reason": case.rejection_reason or "经审核确认，不符合保障条件。",
+    }
+
+
+def _refusal_notice_context(case: Case, on: date, extra: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "submitted_on": _cn_date(timezone.localtime(case.submitted_at).date()),
+        "reason": case.refusal_reason,
     }
 
 
@@ -485,4 +505,5 @@ BUILDERS: dict[str, Callable[[Case, date, Mapping[str, Any]], dict[str, Any]]] =
     DocType.APPROVAL_DECISION: _approval_context,
     DocType.REJECTION_NOTICE: _rejection_context,
     DocType.ADJUSTMENT_NOTICE: _adjustment_context,
+    DocType.REFUSAL_NOTICE: _refusal_notice_context,
 }
