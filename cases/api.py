@@ -337,7 +337,12 @@ class NoteInput(VersionSerializer):
 
 class FindingSerializer(serializers.Serializer):
     agency = serializers.CharField(max_length=100, label="部门")
-    result = serializers.CharField(max_length=500, label="核对结果")
+    found = serializers.BooleanField(
+        required=False, allow_null=True, default=None, label="是否发现记录"
+    )
+    result = serializers.CharField(
+        max_length=500, label="核对结果", required=False, allow_blank=True, default=""
+    )
 
 
 class VerificationReportInput(VersionSerializer):

@@ -18,6 +18,7 @@ from .deadlines.calendar import add_workdays, workdays_between
 from .models import (
     CLOCK_STATES,
     DECIDED_STATES,
+    VERIFICATION_AGENCIES,
     Case,
     CaseEvent,
     Kind,
@@ -27,6 +28,8 @@ from .models import (
     Publicity,
     Signature,
     State,
+    VerificationReport,
+    VerificationRequest,
     outcome_words,
 )
 from .permissions import acting_role, cases_visible_to
@@ -391,3 +394,45 @@ def outcome_summary(case: Case) -> dict:
         "words": words,
         "amount": case.monthly_amount if paid else None,
     }
+
+
+# --- the county verification officer's work ----------------------------------------------
+
+
+def verification_notes(case_ids: list[int]) -> dict[int, str]:
+    """The handler's note on each case's latest verification request (one query)."""
+    notes: dict[int, str] = {}
+    rows = VerificationRequest.objects.filter(case_id__in=case_ids).order_by("id")
+    for case_id, note in rows.values_list("case_id", "note"):
+        notes[case_id] = note
+    return notes
+
+
+def finding_form_rows(posted=None) -> list[dict]:
+    """The findings form: one row per agency the centre checks, then two for others;
+    what was typed comes back when the report is refused."""
+    agencies = [*VERIFICATION_AGENCIES, "", ""]
+    typed = (
+        list(
+            zip(
+                posted.getlist("agency"),
+                posted.getlist("found"),
+                posted.getlist("result"),
+                strict=False,
+            )
+        )
+        if posted
+        else []
+    )
+    rows = []
+    for i, agency in enumerate(agencies):
+        got = typed[i] if i < len(typed) else (agency, "", "")
+        rows.append(
+            {"fixed": bool(agency), "agency": agency or got[0], "found": got[1], "result": got[2]}
+        )
+    return rows
+
+
+def latest_report(case: Case):
+    """The case's latest verification report, or None."""
+    return VerificationReport.objects.filter(request__case=case).order_by("-id").first()

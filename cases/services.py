@@ -547,16 +547,14 @@ def record_verification_report(
         summary = _required_text(summary, field="summary", label="核对结论")
         if not findings:
             raise DomainError("请填写至少一个部门的核对结果。", field="findings")
-        for i, item in enumerate(findings):
-            if not str(item.get("agency", "")).strip() or not str(item.get("result", "")).strip():
-                raise DomainError("每条核对结果须填写部门和结果。", field=f"findings[{i}]")
+        rows = [_finding_row(i, item) for i, item in enumerate(findings)]
         request = case.verification_requests.order_by("-id").first()
         if request is None or hasattr(request, "report"):
             raise Conflict("没有待出具报告的核对委托。", field="state")
         VerificationReport.objects.create(
             request=request,
             officer=actor,
-            findings=[{"agency": f["agency"], "result": f["result"]} for f in findings],
+            findings=rows,
             summary=summary,
             disqualifying=disqualifying,
         )
@@ -580,6 +578,22 @@ def record_verification_report(
             url=case_url(case),
         )
         return case
+
+
+def _finding_row(i: int, item: dict[str, Any]) -> dict[str, Any]:
+    """One agency's finding: its name, whether a record was found, and what (needed if found)."""
+    agency, result = str(item.get("agency", "")).strip(), str(item.get("result", "")).strip()
+    found = item.get("found")
+    if not agency:
+        raise DomainError(f"第{i + 1}条核对结果须填写核对部门。", field=f"findings[{i}]")
+    if found is True and not result:
+        raise DomainError(f"{agency}：发现记录的，须填写发现的情况。", field=f"findings[{i}]")
+    if found is None and not result:
+        raise DomainError(f"{agency}：请填写核对结果。", field=f"findings[{i}]")
+    row: dict[str, Any] = {"agency": agency, "result": result or "未发现相关记录"}
+    if found is not None:
+        row["found"] = bool(found)
+    return row
 
 
 def assign_agency(

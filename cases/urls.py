@@ -8,6 +8,7 @@ case_patterns = [
     path("", views.case_list, name="list"),
     path("new/", views.new_application, name="new"),
     path("verification/", views.verification_queue, name="verification"),
+    path("verification/<int:pk>/", views.verification_task, name="verification_task"),
     path("verification/<int:pk>/report/", views.verification_report, name="verification_report"),
     path("<int:pk>/", views.case_page, name="detail"),
     path("<int:pk>/upload/", views.upload, name="upload"),

@@ -5,6 +5,7 @@ repr in what a person reads, and none answers HTTP 500."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections import deque
 from html.parser import HTMLParser
@@ -18,6 +19,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
+
+from ..files import pdf_text
 
 DEMO_PASSWORD = "Demo#2026dengkou"
 ROLES = (
@@ -33,10 +36,10 @@ ROLES = (
     "admin",
 )
 # Pages of one shape (the same path with other ids or filters) are read this many times.
-PER_SHAPE = 2
+PER_SHAPE = 1
 MAX_PAGES = 400
 # Not pages a person reads: the API (JSON for programs) and its documentation, sign-out.
-SKIP = ("/api/", "/accounts/logout/", "/static/", "/admin/jsi18n/")
+SKIP = ("/api/", "/accounts/logout/", "/static/", "/media/", "/admin/jsi18n/")
 APPS = ("accounts", "cases", "disbursement", "supervision")
 REPRS = (
     re.compile(r"\bNone\b"),
@@ -99,12 +102,6 @@ def words_found(text: str, codes_pattern: re.Pattern) -> list[str]:
     found = [m.group(0) for m in codes_pattern.finditer(text)]
     found += [m.group(0) for pattern in REPRS for m in pattern.finditer(text)]
     return found
-
-
-def pdf_text(content: bytes) -> str:
-    from pypdf import PdfReader
-
-    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(content)).pages)
 
 
 def xlsx_text(content: bytes) -> str:
@@ -190,15 +187,36 @@ def demo(db, settings):
     call_command("seed_demo", stdout=io.StringIO())
 
 
-@pytest.mark.parametrize("username", ROLES)
-def test_no_page_or_document_shows_an_internal_word_to(username, demo):
-    codes = internal_codes()
-    codes_pattern = re.compile(
+def test_no_page_or_document_shows_an_internal_word_to_any_role(demo):
+    # One seeding of the demo data, then each role's crawl (seeding is the slow part).
+    codes_pattern = codes_pattern_of(internal_codes())
+    report = {}
+    for username in ROLES:
+        findings, errors, pages = crawl(signed_in(username), codes_pattern)
+        assert pages > 1, username
+        if findings or errors:
+            report[username] = {"500": errors, "words": findings}
+    assert not report, json.dumps(report, ensure_ascii=False, indent=1)
+
+
+def codes_pattern_of(codes: set[str]) -> re.Pattern:
+    return re.compile(
         r"(?<![A-Za-z0-9_])("
         + "|".join(sorted(codes, key=len, reverse=True))
         + r")(?![A-Za-z0-9_])"
     )
-    findings, errors, pages = crawl(signed_in(username), codes_pattern)
-    assert pages > 1
-    assert errors == []
-    assert findings == {}
+
+
+def test_the_crawler_sees_codes_and_reprs_but_not_chinese_or_numbers(db):
+    codes = internal_codes()
+    assert {"submitted", "in_publicity", "wage", "marginal", "agree"} <= codes
+    pattern = codes_pattern_of(codes)
+    parser = VisibleText()
+    parser.feed(
+        '<p title="in_payment">状态：submitted，None</p><script>var s="approved"</script>'
+        '<a href="/x/">Revocation object (1)</a><p>第3页 共12页 handler1 2026</p>'
+    )
+    text = "\n".join(parser.text)
+    assert sorted(words_found(text, pattern)) == sorted(
+        ["in_payment", "submitted", "None", "Revocation object (1)"]
+    )
