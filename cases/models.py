@@ -77,6 +77,10 @@ class ImmutableModel(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        # Never "HomeVisit object (1)" on a page: the record's Chinese name and number.
+        return f"{self._meta.verbose_name}（第{self.pk}号）"
+
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise refused_write(
