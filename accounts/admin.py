@@ -15,6 +15,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -111,6 +112,12 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["username", "full_name", "phone"]
     inlines = [RoleGrantInline]
     actions = ["reset_two_factor"]
+    # Every account signs in with a password: no "password-based authentication" switch,
+    # whose help text Django leaves untranslated.
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "password1", "password2")}),
+    )
+    add_form_template = "admin/accounts/user/add_form.html"
     fieldsets = (
         *BaseUserAdmin.fieldsets,
         (
@@ -178,9 +185,19 @@ class UserAdmin(BaseUserAdmin):
 class DeviceAdmin(admin.ModelAdmin):
     """Which second-factor devices exist, never their keys or codes; reset them on the user."""
 
-    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
-    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_display = ["user", "name", "confirmed", "created", "last_used"]
+    fields = ["user", "name", "confirmed", "created", "last_used"]
     readonly_fields = fields
+
+    # The devices' own columns carry English help texts; these say the same in Chinese.
+    @admin.display(description="绑定时间")
+    def created(self, device) -> str:
+        return _local(device.created_at)
+
+    @admin.display(description="最近使用时间")
+    def last_used(self, device) -> str:
+        return _local(device.last_used_at)
+
     search_fields = ["user__username", "user__full_name"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -191,6 +208,10 @@ class DeviceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
 for device_model in (TOTPDevice, StaticDevice):

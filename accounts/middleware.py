@@ -13,9 +13,23 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 SESSION_REFRESHED_KEY = "_refreshed_at"
-EXEMPT_PREFIXES = ("/static/", "/accounts/login/", "/accounts/logout/", "/public/", "/api/")
+EXEMPT_PREFIXES = (
+    "/static/",
+    "/favicon.ico",
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/public/",
+    "/api/",
+)
 # The audit reader reads the audit log and nothing else (三员分立).
-AUDIT_READER_PREFIXES = ("/accounts/", "/home/", "/static/", "/public/", "/api/auth/")
+AUDIT_READER_PREFIXES = (
+    "/accounts/",
+    "/home/",
+    "/static/",
+    "/favicon.ico",
+    "/public/",
+    "/api/auth/",
+)
 
 
 class SecurityPolicyMiddleware:

@@ -468,3 +468,6 @@ class Notification(models.Model):
             models.UniqueConstraint(fields=["user", "key"], name="unique_notification_key")
         ]
         indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.title

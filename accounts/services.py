@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
-from django_otp import devices_for_user
+from django_otp import devices_for_user, match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from dengkou_aid.errors import NotAllowed
+from dengkou_aid.errors import DomainError, NotAllowed
 
 from .audit import record
 from .models import (
@@ -328,3 +328,56 @@ def confirm_enrolment(
         detail=f"{device.user.get_username()}绑定动态口令令牌",
     )
     return True
+
+
+# --- the one-time code of a signature (谁签字，谁负责) ------------------------------------
+
+
+class SigningCodeRefused(DomainError):
+    """The one-time code typed to sign was missing or wrong: nothing was signed.
+
+    `wrong_code_of` is the user whose typed code was wrong (a guess to count), else None.
+    """
+
+    def __init__(self, message: str, *, wrong_code_of: User | None = None) -> None:
+        super().__init__(message, field="otp_token")
+        self.wrong_code_of = wrong_code_of
+
+
+def check_signing_code(user: User, token: str) -> None:
+    """A leader re-enters a one-time code to sign, so the signature is theirs and no one else's.
+
+    Users whose role signs in with a second factor (leaders, county staff) confirm every
+    signature with a code from their own token; others sign with their session alone.
+    """
+    if not user.needs_two_factor:
+        return
+    token = (token or "").strip()
+    if not token:
+        raise SigningCodeRefused("签字须输入本人手机令牌上当前显示的6位动态口令，未签字。")
+    devices = list(devices_for_user(user))
+    if not devices:
+        raise SigningCodeRefused("您尚未绑定手机令牌，不能签字；请重新登录绑定。")
+    if not any(device.verify_is_allowed()[0] for device in devices):
+        raise SigningCodeRefused("动态口令输错次数过多，请稍等片刻再签字，未签字。")
+    if match_token(user, token) is None:
+        raise SigningCodeRefused(
+            "动态口令错误，未签字。请核对本人手机令牌上当前显示的6位数字后重新签字。",
+            wrong_code_of=user,
+        )
+
+
+def record_signing_code_failure(user: User, *, request: HttpRequest | None = None) -> None:
+    """Count a wrong signing code against the user's devices and audit it.
+
+    Called after the signing transaction rolled back, so the count and the audit row stay.
+    """
+    for device in devices_for_user(user):
+        device.throttle_increment(commit=True)
+    record(
+        AuditLog.Action.OTP_FAILED,
+        request=request,
+        user=user,
+        obj=user,
+        detail=f"{user.get_username()}签字时动态口令缺失或错误，未签字",
+    )

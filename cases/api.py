@@ -348,7 +348,12 @@ class NoteInput(VersionSerializer):
 
 class FindingSerializer(serializers.Serializer):
     agency = serializers.CharField(max_length=100, label="部门")
-    result = serializers.CharField(max_length=500, label="核对结果")
+    found = serializers.BooleanField(
+        required=False, allow_null=True, default=None, label="是否发现记录"
+    )
+    result = serializers.CharField(
+        max_length=500, label="核对结果", required=False, allow_blank=True, default=""
+    )
 
 
 class VerificationReportInput(VersionSerializer):
@@ -416,20 +421,38 @@ class ResolveObjectionInput(VersionSerializer):
     resolution = _text("核实结论")
 
 
+def _otp_token():
+    return serializers.CharField(
+        label="动态口令",
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=12,
+        help_text="领导及县级人员签字时重新输入的手机令牌6位动态口令",
+    )
+
+
 class ProposeInput(VersionSerializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices, label="审核意见")
     text = _text("意见内容", required=False)
+    otp_token = _otp_token()
 
 
 class OpinionInput(VersionSerializer):
     opinion = serializers.ChoiceField(choices=Opinion.choices, label="意见")
     text = _text("意见内容", required=False)
+    otp_token = _otp_token()
 
 
 class ConfirmInput(VersionSerializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices, label="审核确认结果")
     reason = _text("不予保障理由", required=False)
     text = _text("意见内容", required=False)
+    otp_token = _otp_token()
+
+
+class SignedReasonInput(ReasonInput):
+    otp_token = _otp_token()
 
 
 class MaterialInput(serializers.Serializer):
@@ -460,8 +483,8 @@ TRANSITIONS = {
     "sign_opinion": (OpinionInput, services.sign_opinion),
     "confirm": (ConfirmInput, services.confirm),
     "issue_decision": (VersionSerializer, services.issue_decision),
-    "extend": (ReasonInput, services.extend),
-    "terminate": (ReasonInput, services.terminate),
+    "extend": (SignedReasonInput, services.extend),
+    "terminate": (SignedReasonInput, services.terminate),
 }
 
 

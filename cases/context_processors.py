@@ -29,6 +29,8 @@ def nav_items(request: HttpRequest) -> dict:
         items.append({"url": reverse("cases:new"), "label": "委托申请"})
     elif user.has_role(Role.HANDLER):
         items.append({"url": reverse("cases:new"), "label": "新申请"})
+    if user.has_role(Role.HANDLER):
+        items.append({"url": reverse("documents:village_publicity"), "label": "本村公示"})
     if user.has_role(Role.VERIFICATION_OFFICER):
         items.append({"url": reverse("cases:verification"), "label": "核对任务"})
     if user.has_role(Role.COUNTY_SUPERVISOR):

@@ -12,6 +12,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role, Unit, User, Village
 from dengkou_aid.lib.idnumber import make_id_number
@@ -167,9 +169,29 @@ def _to_publicity(case: Case, users: dict[str, User], *, care_unmet: int | None)
 def _sign_off(case: Case, users: dict[str, User], outcome: str, reason: str = "") -> None:
     text = reason if outcome == "reject" else "经审核，符合条件（演示）"
     case = services.propose(actor=users["handler"], case=case, outcome=outcome, text=text)
-    case = services.sign_opinion(actor=users["direct"], case=case, opinion="agree")
-    case = services.confirm(actor=users["first"], case=case, outcome=outcome, reason=reason)
+    direct, first = users["direct"], users["first"]
+    case = services.sign_opinion(
+        actor=direct, case=case, opinion="agree", otp_token=_demo_code(direct)
+    )
+    case = services.confirm(
+        actor=first, case=case, outcome=outcome, reason=reason, otp_token=_demo_code(first)
+    )
     services.issue_decision(actor=users["handler"], case=case)
+
+
+def _demo_code(user: User) -> str:
+    """The demo leader's one-time code, as their phone would show it for this signature.
+
+    Demo tokens share a public key; the device forgets its last code so each demo signature
+    in the same 30 seconds takes one (a real leader waits for the next code).
+    """
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        return ""
+    device.last_t = -1
+    device.save(update_fields=["last_t"])
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    return f"{code:0{device.digits}d}"
 
 
 def _demo_pdf():

@@ -16,6 +16,11 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from accounts.models import Unit, User
+from accounts.services import (
+    SigningCodeRefused,
+    check_signing_code,
+    record_signing_code_failure,
+)
 from dengkou_aid.errors import Conflict
 
 from .models import Case, CaseEvent, CaseNumberCounter, Signature, SignatureVoid, State
@@ -27,11 +32,17 @@ def locked_case(case_id: int, *, expected_version: int | None = None) -> Iterato
 
     Two clerks acting at once: the second waits for the lock, then finds the case moved on.
     """
-    with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case_id)
-        if expected_version is not None and case.version != expected_version:
-            raise Conflict("该案件已被他人修改，请刷新后重试。", field="version")
-        yield case
+    try:
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=case_id)
+            if expected_version is not None and case.version != expected_version:
+                raise Conflict("该案件已被他人修改，请刷新后重试。", field="version")
+            yield case
+    except SigningCodeRefused as refused:
+        # The act rolled back with nothing signed; a wrong code still counts against guessing.
+        if refused.wrong_code_of is not None:
+            record_signing_code_failure(refused.wrong_code_of)
+        raise
 
 
 def require_transition(case: Case, method_name: str) -> None:
@@ -102,9 +113,21 @@ def snapshot(case: Case) -> dict[str, Any]:
 
 
 def sign(
-    case: Case, *, step: str, signer: User, role: str, opinion: str = "", text: str = ""
+    case: Case,
+    *,
+    step: str,
+    signer: User,
+    role: str,
+    opinion: str = "",
+    text: str = "",
+    otp_token: str = "",
 ) -> Signature:
-    """Record a signature over the case as the signer sees it now."""
+    """Record a signature over the case as the signer sees it now.
+
+    A signer who signs in with a second factor (the leaders, county staff) re-enters a one-time
+    code here: the signature is theirs (谁签字，谁负责). A wrong code raises and nothing is signed.
+    """
+    check_signing_code(signer, otp_token)
     content = snapshot(case)
     return Signature.create_signed(
         signer=signer,

@@ -77,6 +77,10 @@ class ImmutableModel(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        # Never "HomeVisit object (1)" on a page: the record's Chinese name and number.
+        return f"{self._meta.verbose_name}（第{self.pk}号）"
+
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise refused_write(
@@ -508,6 +512,18 @@ class Outcome(models.TextChoices):
     REJECT = "reject", "不予保障"
 
 
+def outcome_words(kind: str, outcome: str, *, proposed: bool = False) -> str:
+    """The outcome as a person reads it: a marginal family is confirmed (行政确认), never paid;
+    a proposal says what it proposes (拟…), so a proposal to reject never reads as 同意."""
+    if outcome not in Outcome.values:
+        return ""
+    if kind == Kind.MARGINAL:
+        words = "认定为低保边缘家庭" if outcome == Outcome.APPROVE else "不予认定为低保边缘家庭"
+    else:
+        words = Outcome(outcome).label
+    return f"拟{words}" if proposed else words
+
+
 class Case(models.Model):
     """One application for one kind of assistance, from filing to standing publicity."""
 
@@ -836,6 +852,20 @@ class Signature(SignedRecord):
     def is_void(self) -> bool:
         return hasattr(self, "void")
 
+    @property
+    def verdict(self) -> str:
+        """What was signed, in words: the outcome of a proposal or decision, else the opinion."""
+        content = self.content or {}
+        if self.step in (SignatureStep.PROPOSAL, SignatureStep.DECISION):
+            words = outcome_words(
+                content.get("kind", ""),
+                content.get("outcome", ""),
+                proposed=self.step == SignatureStep.PROPOSAL,
+            )
+            if words:
+                return words
+        return self.get_opinion_display() if self.opinion else ""
+
 
 class SignatureVoid(ImmutableModel):
     """Marks a signature as no longer valid because the case changed after it."""
@@ -886,6 +916,19 @@ class VerificationRequest(ImmutableModel):
         ordering = ["requested_at", "id"]
 
 
+# The agencies whose records the county's verification centre checks, one finding row each.
+VERIFICATION_AGENCIES = (
+    "民政（婚姻登记、殡葬、其他救助）",
+    "住房和城乡建设（不动产登记）",
+    "公安（户籍、机动车）",
+    "银行等金融机构（存款、理财）",
+    "市场监督管理（经营主体登记）",
+    "人力资源和社会保障（社保缴费、养老金）",
+    "税务（纳税记录）",
+    "住房公积金",
+)
+
+
 class VerificationReport(ImmutableModel):
     """The county centre's report: findings per agency, and whether anything disqualifies."""
 
@@ -896,13 +939,31 @@ class VerificationReport(ImmutableModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     entered_at = models.DateTimeField(default=timezone.now)
-    findings = models.JSONField("各部门核对结果", default=list, help_text="[{agency, result}]")
+    findings = models.JSONField(
+        "各部门核对结果", default=list, help_text="[{agency, found, result}]"
+    )
     summary = models.TextField("核对结论")
     disqualifying = models.BooleanField("发现不符合条件的收入或财产", default=False)
 
     class Meta:
         verbose_name = "家庭经济状况核对报告"
         verbose_name_plural = "家庭经济状况核对报告"
+
+    @property
+    def finding_rows(self) -> list[dict[str, str]]:
+        """Each agency's result as a person reads it: 发现/未发现 and what."""
+        rows = []
+        for item in self.findings or []:
+            found = item.get("found")
+            verdict = "发现记录" if found is True else "未发现" if found is False else ""
+            rows.append(
+                {
+                    "agency": str(item.get("agency", "")),
+                    "verdict": verdict,
+                    "result": str(item.get("result", "")),
+                }
+            )
+        return rows
 
 
 class HomeVisit(ImmutableModel):
@@ -1067,6 +1128,8 @@ class DocType(models.TextChoices):
     APPROVAL_DECISION = "approval_decision", "批准决定书"
     REJECTION_NOTICE = "rejection_notice", "不予保障告知书"
     ADJUSTMENT_NOTICE = "adjustment_notice", "调整(停发)告知书"
+    REFUSAL_NOTICE = "refusal_notice", "不予受理通知书"
+    VILLAGE_PUBLICITY = "village_publicity", "审核确认公示（本村汇总）"
 
 
 class CaseNumberCounter(models.Model):

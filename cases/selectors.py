@@ -18,13 +18,21 @@ from . import ineligible, rechecks
 from .deadlines.calendar import add_workdays, workdays_between
 from .models import (
     CLOCK_STATES,
+    DECIDED_STATES,
+    VERIFICATION_AGENCIES,
     Case,
     CaseEvent,
     CaseFile,
+    Kind,
+    Opinion,
+    Outcome,
     Person,
     Publicity,
     Signature,
     State,
+    VerificationReport,
+    VerificationRequest,
+    outcome_words,
 )
 from .permissions import acting_role, cases_visible_to
 
@@ -352,3 +360,163 @@ def village_returned(user: User, *, days: int = 90) -> QuerySet[Case]:
         .select_related("applicant", "village")
         .order_by("-updated_at", "-id")
     )
+
+
+# --- what a confirmation shows before an act that cannot be undone ------------------------
+
+# Acts that cannot be undone: the page asks to confirm them, showing what will be signed.
+CONFIRMED_STEPS = frozenset(
+    {
+        "refuse",
+        "withdraw",
+        "propose",
+        "sign_opinion",
+        "confirm",
+        "issue_decision",
+        "extend",
+        "terminate",
+    }
+)
+# Acts that sign: the signer re-enters a one-time code when their role signs in with one.
+CODE_SIGNED_STEPS = frozenset({"propose", "sign_opinion", "confirm", "extend", "terminate"})
+
+
+def what_is_signed(user: User, case: Case, name: str, data: dict) -> list[tuple[str, str]]:
+    """The rows a confirmation shows: the case's decisive facts, the chain so far, the act.
+
+    Refuses, as the act itself would, someone who may not take it (三员分立 included).
+    """
+    step = STEP_BY_NAME[name]
+    role = acting_role(user, case, *step.roles)
+    if name in CODE_SIGNED_STEPS and not user.may_sign:
+        raise NotAllowed("系统管理员和安全审计员不能签字：三员分立，签字须由业务岗位本人完成。")
+    rows = _case_facts(case)
+    for signature in case.signatures.filter(void__isnull=True).order_by("signed_at", "id"):
+        words = signature.verdict + (f"：{signature.text}" if signature.text else "")
+        when = timezone.localtime(signature.signed_at).strftime("%Y-%m-%d %H:%M")
+        rows.append((signature.get_step_display(), f"{words}（{signature.signer_name}，{when}）"))
+    rows += _act_rows(case, name, data)
+    rows += [
+        ("签署人", f"{user.full_name or user.username}（{Role(role).label}，{user.unit.name}）"),
+        ("签署时间", timezone.localtime().strftime("%Y-%m-%d %H:%M")),
+    ]
+    return rows
+
+
+def _case_facts(case: Case) -> list[tuple[str, str]]:
+    members = list(case.household.members.active())
+    head = next((m for m in members if m.relation == "head"), members[0] if members else None)
+    rows = [
+        ("案件编号", case.number),
+        ("救助类别", case.get_kind_display()),
+        ("申请人", head.name if head else "—"),
+        ("家庭人口", f"{len(members)}人"),
+        ("嘎查村/社区", case.village.name),
+    ]
+    assessment = case.assessments.order_by("-id").first()
+    if assessment is not None:
+        rows += [
+            (
+                "月人均收入",
+                f"{assessment.per_capita_income}元（标准{assessment.standard_amount}元）",
+            ),
+            ("收入核算结论", "符合条件" if assessment.eligible else "不符合条件"),
+        ]
+    return rows
+
+
+def _act_rows(case: Case, name: str, data: dict) -> list[tuple[str, str]]:
+    kind, outcome, text = case.kind, data.get("outcome", ""), data.get("text", "")
+    if name == "refuse":
+        return [("不予受理理由", data.get("reason", "")), ("将出具", "不予受理通知书")]
+    if name == "withdraw":
+        return [("撤回理由", data.get("reason", ""))]
+    if name == "propose":
+        return [("经办人审核意见", outcome_words(kind, outcome, proposed=True)), ("意见内容", text)]
+    if name == "sign_opinion":
+        opinion = data.get("opinion", "")
+        words = Opinion(opinion).label if opinion in Opinion.values else ""
+        proposal = outcome_words(kind, case.outcome, proposed=True)
+        return [("经办人拟办结果", proposal), ("分管领导意见", words), ("意见内容", text)]
+    if name == "confirm":
+        rows = [("审核确认结果", outcome_words(kind, outcome))]
+        amount = _amount_row(case) if outcome == Outcome.APPROVE else None
+        if amount:
+            rows.append(amount)
+        if outcome == Outcome.REJECT:
+            rows.append(("不予保障理由", data.get("reason", "")))
+        return [*rows, ("意见内容", text)]
+    if name == "issue_decision":
+        approved = case.outcome == Outcome.APPROVE
+        return [("将出具", "批准决定书" if approved else "不予保障告知书")]
+    if name == "extend":
+        return [("延期理由", data.get("reason", "")), ("原办结期限", str(case.due_date or "—"))]
+    return [("终止理由", data.get("reason", ""))]
+
+
+def _amount_row(case: Case) -> tuple[str, str] | None:
+    """A marginal family is confirmed, not paid: its confirmation names no amount."""
+    if case.kind == Kind.MARGINAL:
+        return None
+    assessment = case.assessments.order_by("-id").first()
+    amount = (
+        case.monthly_amount
+        if case.monthly_amount is not None
+        else getattr(assessment, "amount", None)
+    )
+    return ("月救助金额", f"{amount}元") if amount is not None else None
+
+
+def outcome_summary(case: Case) -> dict:
+    """The outcome as the case page states it: the decision (with its amount) once the
+    first-responsible has decided, before that only the handler's proposal (拟…)."""
+    decided = case.state in DECIDED_STATES
+    words = outcome_words(case.kind, case.outcome, proposed=not decided)
+    paid = decided and case.outcome == Outcome.APPROVE and case.kind != Kind.MARGINAL
+    return {
+        "decided": decided and bool(words),
+        "words": words,
+        "amount": case.monthly_amount if paid else None,
+    }
+
+
+# --- the county verification officer's work ----------------------------------------------
+
+
+def verification_notes(case_ids: list[int]) -> dict[int, str]:
+    """The handler's note on each case's latest verification request (one query)."""
+    notes: dict[int, str] = {}
+    rows = VerificationRequest.objects.filter(case_id__in=case_ids).order_by("id")
+    for case_id, note in rows.values_list("case_id", "note"):
+        notes[case_id] = note
+    return notes
+
+
+def finding_form_rows(posted=None) -> list[dict]:
+    """The findings form: one row per agency the centre checks, then two for others;
+    what was typed comes back when the report is refused."""
+    agencies = [*VERIFICATION_AGENCIES, "", ""]
+    typed = (
+        list(
+            zip(
+                posted.getlist("agency"),
+                posted.getlist("found"),
+                posted.getlist("result"),
+                strict=False,
+            )
+        )
+        if posted
+        else []
+    )
+    rows = []
+    for i, agency in enumerate(agencies):
+        got = typed[i] if i < len(typed) else (agency, "", "")
+        rows.append(
+            {"fixed": bool(agency), "agency": agency or got[0], "found": got[1], "result": got[2]}
+        )
+    return rows
+
+
+def latest_report(case: Case):
+    """The case's latest verification report, or None."""
+    return VerificationReport.objects.filter(request__case=case).order_by("-id").first()

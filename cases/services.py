@@ -75,6 +75,7 @@ from .models import (
     VerificationReport,
     VerificationRequest,
     WorkAbility,
+    outcome_words,
 )
 from .permissions import acting_role
 
@@ -445,6 +446,7 @@ def refuse(*, actor: User, case: Case, reason: str, version: int | None = None) 
             from_state=before,
             note=reason,
         )
+        _issue_notice(case, actor, "REFUSAL_NOTICE")
         return case
 
 
@@ -555,16 +557,14 @@ def record_verification_report(
         summary = _required_text(summary, field="summary", label="核对结论")
         if not findings:
             raise DomainError("请填写至少一个部门的核对结果。", field="findings")
-        for i, item in enumerate(findings):
-            if not str(item.get("agency", "")).strip() or not str(item.get("result", "")).strip():
-                raise DomainError("每条核对结果须填写部门和结果。", field=f"findings[{i}]")
+        rows = [_finding_row(i, item) for i, item in enumerate(findings)]
         request = case.verification_requests.order_by("-id").first()
         if request is None or hasattr(request, "report"):
             raise Conflict("没有待出具报告的核对委托。", field="state")
         VerificationReport.objects.create(
             request=request,
             officer=actor,
-            findings=[{"agency": f["agency"], "result": f["result"]} for f in findings],
+            findings=rows,
             summary=summary,
             disqualifying=disqualifying,
         )
@@ -588,6 +588,22 @@ def record_verification_report(
             url=case_url(case),
         )
         return case
+
+
+def _finding_row(i: int, item: dict[str, Any]) -> dict[str, Any]:
+    """One agency's finding: its name, whether a record was found, and what (needed if found)."""
+    agency, result = str(item.get("agency", "")).strip(), str(item.get("result", "")).strip()
+    found = item.get("found")
+    if not agency:
+        raise DomainError(f"第{i + 1}条核对结果须填写核对部门。", field=f"findings[{i}]")
+    if found is True and not result:
+        raise DomainError(f"{agency}：发现记录的，须填写发现的情况。", field=f"findings[{i}]")
+    if found is None and not result:
+        raise DomainError(f"{agency}：请填写核对结果。", field=f"findings[{i}]")
+    row: dict[str, Any] = {"agency": agency, "result": result or "未发现相关记录"}
+    if found is not None:
+        row["found"] = bool(found)
+    return row
 
 
 def assign_agency(
@@ -1001,7 +1017,13 @@ def proposal_missing(
 
 
 def propose(
-    *, actor: User, case: Case, outcome: str, text: str = "", version: int | None = None
+    *,
+    actor: User,
+    case: Case,
+    outcome: str,
+    text: str = "",
+    otp_token: str = "",
+    version: int | None = None,
 ) -> Case:
     """The handler proposes approval or rejection and signs it, after publicity has run its days."""
     with locked_case(case.pk, expected_version=version) as case:
@@ -1037,6 +1059,7 @@ def propose(
             role=role,
             opinion=Opinion.AGREE,
             text=text,
+            otp_token=otp_token,
         )
         record_event(
             case,
@@ -1075,7 +1098,13 @@ def _refuse_second_signature(case: Case, actor: User) -> None:
 
 
 def sign_opinion(
-    *, actor: User, case: Case, opinion: str, text: str = "", version: int | None = None
+    *,
+    actor: User,
+    case: Case,
+    opinion: str,
+    text: str = "",
+    otp_token: str = "",
+    version: int | None = None,
 ) -> Case:
     """The direct-responsible leader agrees, or disagrees with reasons and sends the case back."""
     with locked_case(case.pk, expected_version=version) as case:
@@ -1087,7 +1116,13 @@ def sign_opinion(
         if opinion == Opinion.DISAGREE:
             text = _required_text(text, field="text", label="不同意的理由")
         signature = sign(
-            case, step=SignatureStep.OPINION, signer=actor, role=role, opinion=opinion, text=text
+            case,
+            step=SignatureStep.OPINION,
+            signer=actor,
+            role=role,
+            opinion=opinion,
+            text=text,
+            otp_token=otp_token,
         )
         before = case.state
         if opinion == Opinion.AGREE:
@@ -1125,6 +1160,7 @@ def confirm(
     outcome: str,
     reason: str = "",
     text: str = "",
+    otp_token: str = "",
     version: int | None = None,
 ) -> Case:
     """The first-responsible leader signs the decision: approve, or reject with reasons."""
@@ -1149,6 +1185,7 @@ def confirm(
             role=role,
             opinion=Opinion.AGREE,
             text=text or reason,
+            otp_token=otp_token,
         )
         record_event(
             case,
@@ -1164,7 +1201,7 @@ def confirm(
         _notify_after_commit(
             [case.handler] if case.handler else [],
             key=f"case:{case.pk}:confirmed",
-            title=f"已审核确认（{Outcome(outcome).label}），请出具文书"
+            title=f"已审核确认（{outcome_words(case.kind, outcome)}），请出具文书"
             + (f"（{due:%Y-%m-%d}前）" if due else "")
             + f"：{case.number}",
             url=case_url(case) + "#documents",
@@ -1197,18 +1234,21 @@ def issue_decision(*, actor: User, case: Case, version: int | None = None) -> Ca
 
 def _issue_decision_document(case: Case, actor: User) -> None:
     """The written result is part of the decision: issued in the same transaction, or neither is."""
+    approved = case.outcome == Outcome.APPROVE
+    _issue_notice(case, actor, "APPROVAL_DECISION" if approved else "REJECTION_NOTICE")
+
+
+def _issue_notice(case: Case, actor: User, doc_type: str) -> None:
+    """Issue the written act (a refusal's notice with its reasons, a decision) with the act."""
     from .documents.services import issue_document  # noqa: PLC0415  (documents builds on these services' records)
     from .models import DocType  # noqa: PLC0415
 
-    approved = case.outcome == Outcome.APPROVE
-    issue_document(
-        case=case,
-        doc_type=DocType.APPROVAL_DECISION if approved else DocType.REJECTION_NOTICE,
-        actor=actor,
-    )
+    issue_document(case=case, doc_type=DocType[doc_type], actor=actor)
 
 
-def extend(*, actor: User, case: Case, reason: str, version: int | None = None) -> Case:
+def extend(
+    *, actor: User, case: Case, reason: str, otp_token: str = "", version: int | None = None
+) -> Case:
     """Extend the deadline once by 10 working days, with a reason, signed by the direct-responsible."""
     with locked_case(case.pk, expected_version=version) as case:
         role = acting_role(actor, case, Role.DIRECT_RESPONSIBLE)
@@ -1238,6 +1278,7 @@ def extend(*, actor: User, case: Case, reason: str, version: int | None = None) 
             role=role,
             opinion=Opinion.AGREE,
             text=reason,
+            otp_token=otp_token,
         )
         record_event(
             case,
@@ -1251,7 +1292,9 @@ def extend(*, actor: User, case: Case, reason: str, version: int | None = None) 
         return case
 
 
-def terminate(*, actor: User, case: Case, reason: str, version: int | None = None) -> Case:
+def terminate(
+    *, actor: User, case: Case, reason: str, otp_token: str = "", version: int | None = None
+) -> Case:
     """Stop an approved case after review or revocation, signed by the unit head or the county."""
     with locked_case(case.pk, expected_version=version) as case:
         role = acting_role(actor, case, Role.FIRST_RESPONSIBLE, Role.COUNTY_SUPERVISOR)
@@ -1267,6 +1310,7 @@ def terminate(*, actor: User, case: Case, reason: str, version: int | None = Non
             role=role,
             opinion=Opinion.AGREE,
             text=reason,
+            otp_token=otp_token,
         )
         record_event(
             case,

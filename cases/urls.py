@@ -10,6 +10,7 @@ case_patterns = [
     path("new/", views.new_application, name="new"),
     path("verification/", views.verification_queue, name="verification"),
     path("assessment-rules/", fact_views.assessment_rules, name="assessment_rules"),
+    path("verification/<int:pk>/", views.verification_task, name="verification_task"),
     path("verification/<int:pk>/report/", views.verification_report, name="verification_report"),
     path("verification/rechecks/<int:pk>/report/", views.recheck_report, name="recheck_report"),
     path("<int:pk>/", views.case_page, name="detail"),

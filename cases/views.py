@@ -6,6 +6,7 @@ every write is one service call; a refusal re-renders the page with the Chinese 
 from __future__ import annotations
 
 import re
+from itertools import zip_longest
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,8 +15,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts import audit
 from accounts.access import require_staff_role, scope_for
-from accounts.models import Role, Unit, UnitKind, Village
+from accounts.models import AuditLog, Role, Unit, UnitKind, Village
 from dengkou_aid.errors import DomainError
 from dengkou_aid.lib.paging import page_of
 
@@ -94,6 +96,9 @@ def _case_context(request: HttpRequest, case_id: int) -> dict:
         "files": files,
         "events": selectors.case_events(case),
         "signatures": case.signatures.all(),
+        "outcome": selectors.outcome_summary(case),
+        "report": selectors.latest_report(case),
+        "agency_rows": selectors.finding_form_rows(),
         "publicities": case.publicities.all(),
         "open_objections": [o for o in objections if o.substantiated is None],
         "steps": selectors.available_steps(request.user, case),
@@ -155,11 +160,7 @@ def _step_data(request: HttpRequest, name: str) -> dict:
             if n.strip()
         ]
     if name == "record_verification_report":
-        data["findings"] = [
-            {"agency": a.strip(), "result": r.strip()}
-            for a, r in zip(post.getlist("agency"), post.getlist("result"), strict=False)
-            if a.strip() or r.strip()
-        ]
+        data["findings"] = _findings(post)
         data["disqualifying"] = post.get("disqualifying") == "on"
     if name == "resolve_objection":
         data["substantiated"] = post.get("substantiated") == "yes"
@@ -168,6 +169,19 @@ def _step_data(request: HttpRequest, name: str) -> dict:
     if name == "assign_agency" and "agency" not in data:
         data["agency"] = None
     return data
+
+
+FOUND = {"yes": True, "no": False}
+
+
+def _findings(post) -> list[dict]:
+    """The per-agency rows of the verification form: agency, found or not, what was found."""
+    rows = zip_longest(post.getlist("agency"), post.getlist("found"), post.getlist("result"))
+    return [
+        {"agency": (a or "").strip(), "found": FOUND.get(f or ""), "result": (r or "").strip()}
+        for a, f, r in rows
+        if (a or "").strip() or (r or "").strip()
+    ]
 
 
 FILE_ARGUMENTS = {"record_consent": "files", "record_home_visit": "photos"}
@@ -181,15 +195,44 @@ def take_step(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         raise Http404
     case = case_for_user(request.user, pk, request=request)
     input_class, service = api.TRANSITIONS[name]
+    confirming = name in selectors.CONFIRMED_STEPS and request.POST.get("confirmed") != "1"
+    data: dict = {}
     try:
         data = api.validate_input(input_class(data=_step_data(request, name)))
+        if confirming:
+            return _confirmation(request, case, name, data)
         if name in FILE_ARGUMENTS:
             data[FILE_ARGUMENTS[name]] = request.FILES.getlist("files")
         service(actor=request.user, case=case, **data)
     except DomainError as error:
+        if error.field == "otp_token":
+            return _confirmation(request, case, name, data, error=error)
         return refused(request, pk, error, form=name)
     messages.success(request, f"已办理：{selectors.STEP_BY_NAME[name].label}")
     return redirect("cases:detail", pk=pk)
+
+
+def _confirmation(
+    request: HttpRequest, case, name: str, data: dict, error: DomainError | None = None
+) -> HttpResponse:
+    """Before an act that cannot be undone: what will be signed, and (for a leader) the code."""
+    hidden = [
+        (key, value)
+        for key, values in request.POST.lists()
+        if key not in ("csrfmiddlewaretoken", "confirmed", "otp_token")
+        for value in values
+    ]
+    context = {
+        "case": case,
+        "step": selectors.STEP_BY_NAME[name],
+        "rows": selectors.what_is_signed(request.user, case, name, data),
+        "hidden": hidden,
+        "needs_code": name in selectors.CODE_SIGNED_STEPS and request.user.needs_two_factor,
+        "error": error,
+    }
+    return render(
+        request, "cases/confirm_step.html", context, status=error.status if error else 200
+    )
 
 
 @login_required
@@ -369,22 +412,65 @@ def new_application(request: HttpRequest) -> HttpResponse:
 # --- county verification ----------------------------------------------------------------------
 
 
+def _require_verification_officer(user) -> None:
+    if not user.has_role(Role.VERIFICATION_OFFICER) or not user.is_county_staff:
+        raise PermissionDenied("核对任务仅限县核对中心核对员办理。")
+
+
 @login_required
 def verification_queue(request: HttpRequest) -> HttpResponse:
     """The county verification officer's queue: requests waiting for a report."""
-    if not request.user.has_role(Role.VERIFICATION_OFFICER) or not request.user.is_county_staff:
-        raise PermissionDenied("核对任务仅限县核对中心核对员办理。")
-    cases = selectors.waiting_for(request.user, Role.VERIFICATION_OFFICER).select_related("unit")
+    _require_verification_officer(request.user)
+    cases = selectors.waiting_for(request.user, Role.VERIFICATION_OFFICER).select_related(
+        "unit", "household"
+    )
     page, querystring = page_of(request, cases, PAGE_SIZE)
+    notes = selectors.verification_notes([case.pk for case in page])
     return render(
         request,
         "cases/verification.html",
         {
+            "rows": [(case, notes.get(case.pk, "")) for case in page],
             "page": page,
             "querystring": querystring,
             "finding_rows": range(4),
             "rechecks": rechecks.pending_rechecks()[:PAGE_SIZE],
         },
+    )
+
+
+@login_required
+def verification_task(request: HttpRequest, pk: int) -> HttpResponse:
+    """One request: the members with full ID numbers (each read audited), the handler's note,
+    and the findings agency by agency."""
+    _require_verification_officer(request.user)
+    case = case_for_user(request.user, pk, request=request)
+    return _verification_task(request, case)
+
+
+def _verification_task(request, case, error: DomainError | None = None) -> HttpResponse:
+    members = list(case.household.members.active().order_by("id"))
+    for member in members:
+        audit.record(
+            AuditLog.Action.SENSITIVE_READ,
+            request=request,
+            obj=member,
+            detail=f"核对任务{case.number}：查看{member.name}的完整身份证号",
+        )
+    request_row = case.verification_requests.order_by("-id").first()
+    posted = request.POST if error else None
+    return render(
+        request,
+        "cases/verification_task.html",
+        {
+            "case": case,
+            "members": members,
+            "note": request_row.note if request_row else "",
+            "agency_rows": selectors.finding_form_rows(posted),
+            "posted": posted,
+            "error": error,
+        },
+        status=error.status if error else 200,
     )
 
 
@@ -417,6 +503,7 @@ def recheck_report(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def verification_report(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_verification_officer(request.user)
     case = case_for_user(request.user, pk, request=request)
     try:
         data = api.validate_input(
@@ -425,6 +512,6 @@ def verification_report(request: HttpRequest, pk: int) -> HttpResponse:
         services.record_verification_report(actor=request.user, case=case, **data)
     except DomainError as error:
         messages.error(request, f"{case.number}：{error.message}")
-        return redirect("cases:verification")
+        return _verification_task(request, case, error=error)
     messages.success(request, f"{case.number} 核对报告已录入。")
     return redirect("cases:verification")

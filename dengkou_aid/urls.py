@@ -3,6 +3,8 @@
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import (
@@ -14,6 +16,11 @@ from drf_spectacular.views import (
 from . import files
 from .home import home
 
+
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    return HttpResponsePermanentRedirect(static("img/favicon.ico"))
+
+
 admin.site.site_header = "磴口县社会救助审核确认系统 · 管理后台"
 admin.site.site_title = "磴口县社会救助"
 
@@ -24,6 +31,8 @@ docs_csp = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["'self'", "b
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="home", permanent=False)),
     path("home/", home, name="home"),
+    # Browsers ask for /favicon.ico before reading the page's icon link.
+    path("favicon.ico", favicon),
     # Every stored file goes out through one permission-checked door; MEDIA_ROOT is never
     # routed. The older paths below stay for links already sent in notifications.
     path("files/<str:kind>/<int:pk>/", files.download, name="file"),

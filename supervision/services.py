@@ -371,7 +371,13 @@ def _notify_unit(unit_id: int, *, key: str, title: str, url: str = "", body: str
 
 
 def revoke_decision(
-    *, case: Case, actor: User, reason: str, stop_from: date, finding: Finding | None = None
+    *,
+    case: Case,
+    actor: User,
+    reason: str,
+    stop_from: date,
+    finding: Finding | None = None,
+    otp_token: str = "",
 ) -> Revocation:
     """Revoke a unit's decision (撤销审核确认决定): signed, stops payment from a month, ends the case."""
     _require_supervisor(actor)
@@ -387,6 +393,7 @@ def revoke_decision(
             signer=actor,
             role=Role.COUNTY_SUPERVISOR,
             text=reason.strip(),
+            otp_token=otp_token,
         )
         case.terminate(reason=f"县民政局撤销审核确认决定：{reason.strip()}"[:300])
         save_transition(case, "termination_reason")

@@ -324,6 +324,7 @@ def revoke(request: HttpRequest, case_id: int) -> HttpResponse:
                 reason=request.POST.get("reason", ""),
                 stop_from=_month(request.POST.get("stop_from"), "stop_from", default_month),
                 finding=finding,
+                otp_token=request.POST.get("otp_token", ""),
             )
             messages.success(request, f"已撤销案件{case.number}的审核确认决定。")
             return redirect("supervision:findings")

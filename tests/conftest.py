@@ -50,6 +50,24 @@ def current_otp(user) -> str:
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):0{device.digits}d}"
 
 
+def needs_code(user) -> bool:
+    """Whether the user's roles, as stored now, sign with a one-time code."""
+    return type(user).objects.get(pk=user.pk).needs_two_factor
+
+
+def signing_otp(user) -> str:
+    """The code on the leader's phone when they sign: the device forgets the sign-in code, so a
+    test can sign in the same 30 seconds (a real leader waits for the next code)."""
+    device = otp_device(user)
+    device.last_t = -1
+    device.throttling_failure_count = 0
+    device.throttling_failure_timestamp = None
+    device.save(
+        update_fields=["last_t", "throttling_failure_count", "throttling_failure_timestamp"]
+    )
+    return current_otp(user)
+
+
 def make_user(unit, *roles, village=None, **kwargs):
     user = UserFactory(unit=unit, village=village, roles=list(roles), **kwargs)
     if user.needs_two_factor:

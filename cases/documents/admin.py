@@ -4,8 +4,16 @@ and logged (PROTECTED_WRITE); the county's retention rules and the units' guides
 
 from __future__ import annotations
 
+import functools
+import re
+from typing import Any
+
+from django.apps import apps
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from accounts.audit import record
 from accounts.models import AuditLog
@@ -48,8 +56,92 @@ READ_ONLY_MODELS = (
 )
 
 
+CODE = re.compile(r"[a-z][a-z_]*")
+CODE_FIELDS = {
+    "role": "role_words",
+    "actor_role": "actor_role_words",
+    "from_state": "from_state_words",
+    "to_state": "to_state_words",
+}
+
+
+@functools.cache
+def _choice_labels() -> dict[str, str]:
+    """Every stored code of every choice, with its Chinese label."""
+    labels: dict[str, str] = {}
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            for value, label in getattr(field, "choices", None) or []:
+                if isinstance(value, str):
+                    labels.setdefault(value, str(label))
+    return labels
+
+
+def readable(value: Any) -> str:
+    """A stored JSON value as words: codes as their labels, keys and unknown codes left out."""
+    if isinstance(value, dict):
+        return "，".join(part for part in map(readable, value.values()) if part)
+    if isinstance(value, list):
+        return "；".join(part for part in map(readable, value) if part)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if value is None:
+        return ""
+    text = str(value)
+    if CODE.fullmatch(text):
+        return _choice_labels().get(text, "")
+    return text
+
+
+def _label(field) -> str:
+    label = str(field.verbose_name)
+    return "附加数据" if label.isascii() else label
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Shows a signed record; never adds, changes or deletes one."""
+    """Shows a signed record; never adds, changes or deletes one. Its JSON fields are shown
+    in words (never a Python dict or the codes inside it)."""
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        json_names = set(self._json_fields())
+        fields = [
+            CODE_FIELDS.get(f, f) for f in super().get_fields(request, obj) if f not in json_names
+        ]
+        return [*fields, "json_content"] if json_names else fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [*super().get_readonly_fields(request, obj), "json_content", *CODE_FIELDS.values()]
+
+    # Plain text columns that hold a code (a role, a state): shown as its label.
+    @admin.display(description="岗位")
+    def role_words(self, obj) -> str:
+        return readable(obj.role)
+
+    @admin.display(description="岗位")
+    def actor_role_words(self, obj) -> str:
+        return readable(obj.actor_role)
+
+    @admin.display(description="原状态")
+    def from_state_words(self, obj) -> str:
+        return readable(obj.from_state)
+
+    @admin.display(description="新状态")
+    def to_state_words(self, obj) -> str:
+        return readable(obj.to_state)
+
+    @admin.display(description="记录内容")
+    def json_content(self, obj) -> str:
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}：{}",
+            (
+                (_label(self.model._meta.get_field(name)), readable(getattr(obj, name)))
+                for name in self._json_fields()
+            ),
+        )
+
+    def _json_fields(self) -> list[str]:
+        return [f.name for f in self.model._meta.fields if isinstance(f, models.JSONField)]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

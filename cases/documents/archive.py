@@ -149,9 +149,12 @@ def _verification(case: Case) -> list[ArchiveItem]:
         report = getattr(request, "report", None)
         if report is not None:
             flag = "（发现不符合条件的收入或财产）" if report.disqualifying else ""
-            items.append(
-                ArchiveItem(title="核对报告", when=report.entered_at, detail=report.summary + flag)
+            rows = "；".join(
+                f"{r['agency']}：{r['verdict'] + '，' if r['verdict'] else ''}{r['result']}"
+                for r in report.finding_rows
             )
+            detail = report.summary + flag + (f"。各部门：{rows}" if rows else "")
+            items.append(ArchiveItem(title="核对报告", when=report.entered_at, detail=detail))
     return items
 
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Role, Unit, User
+from accounts.models import Role, Unit, User, Village
 from cases.deadlines.calendar import first_payable_month
 from cases.events import locked_case, record_event, valid_signatures
 from cases.models import (
@@ -31,9 +32,10 @@ from cases.models import (
     Person,
     SignatureStep,
     State,
+    VerificationReport,
 )
 from cases.permissions import acting_role
-from dengkou_aid.errors import Conflict, DomainError
+from dengkou_aid.errors import Conflict, DomainError, NotAllowed
 from dengkou_aid.lib.idnumber import mask_id_number
 from dengkou_aid.lib.masking import mask_name
 from dengkou_aid.lib.pdf import render_pdf
@@ -49,6 +51,8 @@ NUMBER_WORDS = {
     DocType.APPROVAL_DECISION: "救助决",
     DocType.REJECTION_NOTICE: "不予保障",
     DocType.ADJUSTMENT_NOTICE: "救助调",
+    DocType.REFUSAL_NOTICE: "不予受理",
+    DocType.VILLAGE_PUBLICITY: "村公示",
 }
 
 # Whose recorded signatures each document shows.
@@ -78,6 +82,7 @@ ONE_PER_CASE = (
     DocType.VERIFICATION_LETTER,
     DocType.APPROVAL_DECISION,
     DocType.REJECTION_NOTICE,
+    DocType.REFUSAL_NOTICE,
 )
 
 ISSUER_ROLES = (Role.HANDLER, Role.DIRECT_RESPONSIBLE, Role.FIRST_RESPONSIBLE)
@@ -141,6 +146,16 @@ def _adjustment_refusal(case: Case) -> str | None:
     return None
 
 
+def _village_publicity_refusal(case: Case) -> str | None:
+    return "本村公示名单按嘎查村/社区出具，请在“本村公示”页面办理。"
+
+
+def _refusal_notice_refusal(case: Case) -> str | None:
+    if case.state != State.REFUSED:
+        return "案件未被不予受理，不能出具不予受理通知书。"
+    return None
+
+
 REFUSALS: dict[str, Callable[[Case], str | None]] = {
     DocType.CONSENT_FORM: _consent_refusal,
     DocType.VERIFICATION_LETTER: _verification_refusal,
@@ -150,6 +165,8 @@ REFUSALS: dict[str, Callable[[Case], str | None]] = {
     DocType.APPROVAL_DECISION: _approval_refusal,
     DocType.REJECTION_NOTICE: _rejection_refusal,
     DocType.ADJUSTMENT_NOTICE: _adjustment_refusal,
+    DocType.REFUSAL_NOTICE: _refusal_notice_refusal,
+    DocType.VILLAGE_PUBLICITY: _village_publicity_refusal,
 }
 
 
@@ -313,7 +330,7 @@ def _signatures(case: Case, steps: tuple[str, ...]) -> list[dict[str, str]]:
                 "role": _role_label(signature.role),
                 "unit": signature.unit.name,
                 "at": timezone.localtime(signature.signed_at).strftime("%Y年%m月%d日 %H:%M"),
-                "opinion": signature.get_opinion_display() if signature.opinion else "",
+                "opinion": signature.verdict,
                 "text": signature.text,
             }
         )
@@ -400,6 +417,7 @@ def _income_context(case: Case, on: date, extra: Mapping[str, Any]) -> dict[str,
         "care_amount": a.care_amount,
         "eligible": "符合" if a.eligible else "不符合",
         "amount": a.amount,
+        "verification": _verification_rows(case),
         "incomes": [
             {
                 "person": str(line.get("person", "")),
@@ -413,6 +431,12 @@ def _income_context(case: Case, on: date, extra: Mapping[str, Any]) -> dict[str,
             if isinstance(line, dict)
         ],
     }
+
+
+def _verification_rows(case: Case) -> list[dict[str, str]]:
+    """The county centre's findings, agency by agency, as the calculation sheet prints them."""
+    report = VerificationReport.objects.filter(request__case=case).order_by("-id").first()
+    return report.finding_rows if report is not None else []
 
 
 def publishable(case: Case, on: date | None = None) -> bool:
@@ -450,11 +474,15 @@ def _publicity_context(case: Case, on: date, extra: Mapping[str, Any]) -> dict[s
 def _approval_context(case: Case, on: date, extra: Mapping[str, Any]) -> dict[str, Any]:
     decided = case.decided_on or on
     start = first_payable_month(decided)
+    marginal = {"title": "低保边缘家庭认定决定书"} if case.kind == Kind.MARGINAL else {}
     return {
+        **marginal,
         "decided_on": _cn_date(decided),
         "amount": case.monthly_amount,
         "care_tier": case.get_care_tier_display() if case.care_tier else "",
         "start_month": f"{start.year}年{start.month}月",
+        # A marginal family is confirmed (行政确认), not paid: its decision names no amount.
+        "marginal": case.kind == Kind.MARGINAL,
     }
 
 
@@ -462,6 +490,13 @@ def _rejection_context(case: Case, on: date, extra: Mapping[str, Any]) -> dict[s
     return {
         "decided_on": _cn_date(case.decided_on or on),
         "reason": case.rejection_reason or "经审核确认，不符合保障条件。",
+    }
+
+
+def _refusal_notice_context(case: Case, on: date, extra: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "submitted_on": _cn_date(timezone.localtime(case.submitted_at).date()),
+        "reason": case.refusal_reason,
     }
 
 
@@ -485,4 +520,104 @@ BUILDERS: dict[str, Callable[[Case, date, Mapping[str, Any]], dict[str, Any]]] =
     DocType.APPROVAL_DECISION: _approval_context,
     DocType.REJECTION_NOTICE: _rejection_context,
     DocType.ADJUSTMENT_NOTICE: _adjustment_context,
+    DocType.REFUSAL_NOTICE: _refusal_notice_context,
 }
+
+
+# --- One publicity list per village ------------------------------------------------------
+
+
+def week_of(day: date) -> tuple[date, date]:
+    """Monday to Sunday of the week holding `day`."""
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def village_publicity_cases(village: Village, on: date) -> list[Case]:
+    """Every case of the village whose publicity runs during the week of `on`."""
+    monday, sunday = week_of(on)
+    cases = (
+        Case.objects.filter(
+            village=village,
+            state=State.IN_PUBLICITY,
+            publicities__starts_on__lte=sunday,
+            publicities__ends_on__gte=monday,
+        )
+        .distinct()
+        .select_related("applicant", "village")
+        .order_by("number")
+    )
+    return list(cases)
+
+
+def issue_village_publicity(*, village: Village, actor: User, on: date | None = None) -> Document:
+    """One notice for a village listing every household in publicity that week, each masked
+    as on its own notice (minors in tekun unnamed), besides the per-case notices."""
+    if not actor.has_role(Role.HANDLER) or actor.unit_id != village.unit_id:
+        raise NotAllowed("本村公示名单须由该嘎查村/社区所属单位的经办人出具。")
+    on = on or timezone.localdate()
+    with transaction.atomic():
+        cases = village_publicity_cases(village, on)
+        if not cases:
+            raise DomainError("本周该嘎查村/社区没有处于公示期的家庭，无需出具公示名单。")
+        seq = _next_seq(village.unit, DocType.VILLAGE_PUBLICITY, on.year)
+        word = NUMBER_WORDS[DocType.VILLAGE_PUBLICITY]
+        number = f"{village.unit.name}〔{on.year}〕{word}字第{seq:04d}号"
+        context = _village_context(village, cases, number=number, on=on)
+        pdf = render_document(DocType.VILLAGE_PUBLICITY, context)
+        document = Document(
+            case=None,
+            unit=village.unit,
+            doc_type=DocType.VILLAGE_PUBLICITY,
+            year=on.year,
+            seq=seq,
+            number=number,
+            sha256=hashlib.sha256(pdf).hexdigest(),
+            generated_by=actor,
+            context=context,
+        )
+        document.file.save(stored_name("pdf"), ContentFile(pdf), save=False)
+        document.save()
+        for case in cases:
+            with locked_case(case.pk) as locked:  # the timeline's next number, one at a time
+                _record_listing(locked, village, actor, document)
+    return document
+
+
+def _record_listing(case: Case, village: Village, actor: User, document: Document) -> None:
+    record_event(
+        case,
+        action="document_issued",
+        label=f"列入{village.name}本周公示名单",
+        actor=actor,
+        role=Role.HANDLER,
+        from_state=case.state,
+        data={"document": document.pk, "number": document.number},
+    )
+
+
+def _village_context(village: Village, cases: list[Case], *, number: str, on: date) -> dict:
+    monday, sunday = week_of(on)
+    rows = []
+    for case in cases:
+        row = public_row(case, on)
+        if not publishable(case, on):
+            row["name"] = "（未成年人，依规不公示姓名）"
+        publicity = case.publicities.order_by("-posted_at", "-id").first()
+        row["period"] = f"{_cn_date(publicity.starts_on)}至{_cn_date(publicity.ends_on)}"
+        rows.append(row)
+    unit = village.unit
+    context = {
+        "doc_type": DocType.VILLAGE_PUBLICITY,
+        "title": f"{village.name}社会救助审核确认公示",
+        "number": number,
+        "date": _cn_date(on),
+        "unit": unit.name,
+        "unit_address": unit.address,
+        "complaint_phone": unit.complaint_phone,
+        "village": village.name,
+        "week": f"{_cn_date(monday)}至{_cn_date(sunday)}",
+        "rows": rows,
+        "signatures": [],
+    }
+    return json.loads(json.dumps(context, cls=DjangoJSONEncoder))

@@ -16,6 +16,7 @@ urlpatterns = [
     path("cases/<int:case_id>/destroy/", views.destroy, name="destroy"),
     path("<int:pk>/", views.document_detail, name="document"),
     path("ledgers/", views.ledger_page, name="ledgers"),
+    path("villages/publicity/", views.village_publicity, name="village_publicity"),
     path("handovers/", views.handover_list, name="handovers"),
     path("handovers/new/", views.handover_new, name="handover_new"),
     path("handovers/<int:pk>/", views.handover_detail, name="handover"),

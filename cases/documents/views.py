@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import require_staff_role
 from accounts.audit import record
-from accounts.models import UNIT_ROLES, AuditLog, Role, Unit, User
+from accounts.models import UNIT_ROLES, AuditLog, Role, Unit, User, Village
 from cases import views as case_views
 from cases.models import (
     DECIDED_STATES,
@@ -40,7 +40,13 @@ from cases.public import guides
 from dengkou_aid.errors import DomainError
 
 from . import archive, handover, ledgers
-from .services import issue_document, refusal_reason
+from .services import (
+    issue_document,
+    issue_village_publicity,
+    refusal_reason,
+    village_publicity_cases,
+    week_of,
+)
 
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -422,3 +428,38 @@ def guide_edit(request: HttpRequest, kind: str) -> HttpResponse:
         return redirect("documents:guide_edit", kind=kind)
     context = {"form": form, "unit": unit, "kind_label": Kind(kind).label, "kinds": Kind.choices}
     return render(request, "archive/guide_edit.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def village_publicity(request: HttpRequest) -> HttpResponse:
+    """The handler's page for one publicity list per village and week."""
+    user = request.user
+    if not user.has_role(Role.HANDLER) or user.unit_id is None:
+        raise PermissionDenied("本村公示名单由经办人出具。")
+    today = timezone.localdate()
+    villages = Village.objects.filter(unit_id=user.unit_id, is_active=True).order_by("code")
+    if request.method == "POST":
+        village = villages.filter(pk=request.POST.get("village") or 0).first()
+        if village is None:
+            raise Http404
+        try:
+            document = issue_village_publicity(village=village, actor=user, on=today)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"已出具{village.name}本周公示名单：{document.number}")
+        return redirect("documents:village_publicity")
+    monday, sunday = week_of(today)
+    issued = Document.objects.filter(
+        unit_id=user.unit_id, doc_type=DocType.VILLAGE_PUBLICITY
+    ).order_by("-generated_at")[:20]
+    return render(
+        request,
+        "documents/village_publicity_page.html",
+        {
+            "villages": [(v, len(village_publicity_cases(v, today))) for v in villages],
+            "issued": issued,
+            "monday": monday,
+            "sunday": sunday,
+        },
+    )

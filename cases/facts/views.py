@@ -181,7 +181,7 @@ def _assess_form(case: Case, posted_form: str, posted, error) -> dict[str, Any]:
 @require_POST
 def change_fact(request: HttpRequest, pk: int) -> HttpResponse:
     """Add, change or remove one household fact from the case page."""
-    from ..views import _refused  # the case page's refusal: the page again, typed values kept
+    from ..views import refused  # the case page's refusal: the page again, typed values kept
 
     case = case_for_user(request.user, pk, request=request)
     post = request.POST
@@ -202,7 +202,7 @@ def change_fact(request: HttpRequest, pk: int) -> HttpResponse:
             version=post.get("version") or None,
         )
     except DomainError as error:
-        return _refused(request, pk, error, form=post.get("form_id", ""))
+        return refused(request, pk, error, form=post.get("form_id", ""))
     messages.success(request, "家庭信息已更正，并已记入办理过程。")
     return redirect(f"{reverse('cases:detail', args=[pk])}#household-facts")
 

@@ -9,7 +9,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from cases.models import Case, MaterialRequirement
+from cases.selectors import CODE_SIGNED_STEPS
 
+from ..conftest import needs_code, signing_otp
 from ..factories import unique_id_number
 from ..files import pdf_bytes, png_bytes
 
@@ -77,9 +79,10 @@ class ApiFlow:
         return self.client(user or self.people.handler).post("/api/cases/", body, format="json")
 
     def step(self, user, case_id: int, name: str, **data):
-        return self.client(user).post(
-            f"/api/cases/{case_id}/transitions/{name}/", data, format="json"
-        )
+        client = self.client(user)  # sign in first: the sign-in takes the code of the moment
+        if name in CODE_SIGNED_STEPS and needs_code(user):
+            data.setdefault("otp_token", signing_otp(user))  # a leader's signature takes a code
+        return client.post(f"/api/cases/{case_id}/transitions/{name}/", data, format="json")
 
     def ok(self, user, case_id: int, name: str, **data) -> dict:
         response = self.step(user, case_id, name, **data)

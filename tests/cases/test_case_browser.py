@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from cases.models import Case, MaterialRequirement, State
 
-from ..conftest import service_missing
+from ..conftest import service_missing, signing_otp
 from ..e2e_support import TABLET, browser, chromium_available, signed_in
 from ..factories import unique_id_number
 from .flow import PDF_BYTES, load_materials
@@ -21,7 +21,7 @@ from .flow import PDF_BYTES, load_materials
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
-def step(page, name, **fields):
+def step(page, name, signer=None, **fields):
     form = page.locator(f"form[data-step={name}]")
     for field, value in fields.items():
         target = form.locator(f"[name={field}]").first
@@ -31,6 +31,12 @@ def step(page, name, **fields):
             target.fill(value)
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
+    if page.locator("[data-testid=confirm-form]").count():  # an act that cannot be undone
+        code = page.locator("input[name=otp_token]")
+        if code.count():
+            code.fill(signing_otp(signer))
+        with page.expect_navigation():
+            page.click("[data-testid=confirm-step]")
     assert page.locator(".msg-error").count() == 0, page.inner_text(".messages")
 
 
@@ -103,10 +109,10 @@ def test_an_entrusted_application_goes_to_approval_in_the_browser(live_server, p
             leader = signed_in(chromium, live_server, people.direct)
             leader.goto(f"{live_server.url}/cases/{case.pk}/")
             assert leader.locator("form[data-step=accept]").count() == 0
-            step(leader, "sign_opinion", opinion="agree")
+            step(leader, "sign_opinion", signer=people.direct, opinion="agree")
             head = signed_in(chromium, live_server, people.first)
             head.goto(f"{live_server.url}/cases/{case.pk}/")
-            step(head, "confirm", outcome="approve")
+            step(head, "confirm", signer=people.first, outcome="approve")
             clerk.reload()
             step(clerk, "issue_decision")
             assert clerk.inner_text("[data-testid=case-state]") == "已批准"

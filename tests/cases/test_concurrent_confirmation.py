@@ -10,16 +10,16 @@ from cases import services
 from cases.models import Case, State
 from dengkou_aid.errors import Conflict
 
-from ..conftest import make_user
+from ..conftest import make_user, signing_otp
 from ..factories import CaseFactory, HouseholdFactory, PersonFactory
 
 TRIALS = 50
 
 
-def confirm_in_thread(user, case_id, barrier, results):
+def confirm_in_thread(user, case_id, barrier, results, code):
     try:
         barrier.wait()
-        services.confirm(actor=user, case=Case(pk=case_id), outcome="approve")
+        services.confirm(actor=user, case=Case(pk=case_id), outcome="approve", otp_token=code)
         results.append("ok")
     except Conflict:
         results.append("conflict")
@@ -42,7 +42,10 @@ def test_fifty_double_confirmations_each_succeed_exactly_once(people):
         )
         barrier, results = threading.Barrier(2), []
         threads = [
-            threading.Thread(target=confirm_in_thread, args=(user, case.pk, barrier, results))
+            threading.Thread(
+                target=confirm_in_thread,
+                args=(user, case.pk, barrier, results, signing_otp(user)),
+            )
             for user in (people.first, other_first)
         ]
         for thread in threads:

@@ -9,7 +9,9 @@ from django.test import Client
 from django.utils import timezone
 
 from cases.models import Case, MaterialRequirement, State
+from cases.selectors import CODE_SIGNED_STEPS, CONFIRMED_STEPS
 
+from ..conftest import needs_code, signing_otp
 from ..factories import unique_id_number
 from .flow import load_materials, pdf_upload
 
@@ -34,11 +36,16 @@ class PageFlow:
             traveller.stop()
 
     def step(self, user, case_id, name, files=None, **data):
+        client = self.client(user)  # sign in first: the sign-in takes the code of the moment
         case = Case.objects.get(pk=case_id)
         body = {"version": case.version, **data}
+        if name in CONFIRMED_STEPS:
+            body["confirmed"] = "1"  # the confirmation page's button (tests/cases/test_signing.py)
+        if name in CODE_SIGNED_STEPS and needs_code(user):
+            body.setdefault("otp_token", signing_otp(user))
         if files:
             body["files"] = files
-        return self.client(user).post(f"/cases/{case_id}/do/{name}/", body)
+        return client.post(f"/cases/{case_id}/do/{name}/", body)
 
     def ok(self, user, case_id, name, **data):
         response = self.step(user, case_id, name, **data)

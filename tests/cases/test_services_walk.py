@@ -12,6 +12,7 @@ from cases import services
 from cases.models import Case, Kind, Outcome, SignatureStep, State
 from dengkou_aid.errors import Conflict, DomainError, NotAllowed
 
+from ..conftest import signing_otp
 from ..factories import unique_id_number
 from ..files import pdf_bytes
 
@@ -102,8 +103,12 @@ def test_a_dibao_case_goes_from_application_to_approval(people, standards, mater
     for req in case_requirements(case):
         services.upload_material(actor=people.handler, case=case, file=pdf(), requirement=req)
     case = services.propose(actor=people.handler, case=case, outcome=Outcome.APPROVE)
-    case = services.sign_opinion(actor=people.direct, case=case, opinion="agree")
-    case = services.confirm(actor=people.first, case=case, outcome=Outcome.APPROVE)
+    case = services.sign_opinion(
+        actor=people.direct, case=case, opinion="agree", otp_token=signing_otp(people.direct)
+    )
+    case = services.confirm(
+        actor=people.first, case=case, outcome=Outcome.APPROVE, otp_token=signing_otp(people.first)
+    )
     case = services.issue_decision(actor=people.handler, case=case)
     assert case.state == State.APPROVED
     assert case.monthly_amount == Decimal("1040.00")  # 670 × 2 − 300
@@ -122,10 +127,19 @@ def test_a_second_confirmation_of_the_same_case_is_a_conflict(people, standards,
     for req in case_requirements(case):
         services.upload_material(actor=people.handler, case=case, file=pdf(), requirement=req)
     services.propose(actor=people.handler, case=case, outcome=Outcome.APPROVE)
-    services.sign_opinion(actor=people.direct, case=case, opinion="agree")
-    services.confirm(actor=people.first, case=case, outcome=Outcome.APPROVE)
+    services.sign_opinion(
+        actor=people.direct, case=case, opinion="agree", otp_token=signing_otp(people.direct)
+    )
+    services.confirm(
+        actor=people.first, case=case, outcome=Outcome.APPROVE, otp_token=signing_otp(people.first)
+    )
     with pytest.raises(Conflict):
-        services.confirm(actor=people.first, case=case, outcome=Outcome.APPROVE)
+        services.confirm(
+            actor=people.first,
+            case=case,
+            outcome=Outcome.APPROVE,
+            otp_token=signing_otp(people.first),
+        )
 
 
 def test_the_proposal_waits_until_publicity_has_run_seven_days(people, standards, materials, later):
@@ -141,9 +155,15 @@ def test_a_leader_who_disagrees_voids_the_proposal(people, standards, later):
     later(7)
     services.propose(actor=people.handler, case=case, outcome=Outcome.APPROVE)
     with pytest.raises(DomainError):
-        services.sign_opinion(actor=people.direct, case=case, opinion="disagree")
+        services.sign_opinion(
+            actor=people.direct, case=case, opinion="disagree", otp_token=signing_otp(people.direct)
+        )
     case = services.sign_opinion(
-        actor=people.direct, case=case, opinion="disagree", text="收入核实不清"
+        actor=people.direct,
+        case=case,
+        opinion="disagree",
+        text="收入核实不清",
+        otp_token=signing_otp(people.direct),
     )
     assert case.state == State.ASSESSED
     assert not case.signatures.filter(void__isnull=True, step=SignatureStep.PROPOSAL).exists()

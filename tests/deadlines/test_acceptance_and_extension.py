@@ -10,6 +10,8 @@ from cases import services
 from cases.models import Case, State
 from dengkou_aid.errors import Conflict, DomainError
 
+from ..conftest import signing_otp
+
 
 @pytest.fixture
 def accepted(people, make_case):
@@ -33,10 +35,17 @@ def test_acceptance_late_in_the_year_gives_a_provisional_2027_deadline(people, m
 
 def test_an_extension_adds_10_working_days_once_with_a_reason(people, accepted):
     with time_machine.travel("2026-03-10 09:00 +0800", tick=False):
-        case = services.extend(actor=people.direct, case=accepted, reason="需补充异地核对")
+        case = services.extend(
+            actor=people.direct,
+            case=accepted,
+            reason="需补充异地核对",
+            otp_token=signing_otp(people.direct),
+        )
     assert (case.due_date, case.extended) == (date(2026, 3, 30), True)
     with time_machine.travel("2026-03-11 09:00 +0800", tick=False), pytest.raises(Conflict):
-        services.extend(actor=people.direct, case=case, reason="再次延期")
+        services.extend(
+            actor=people.direct, case=case, reason="再次延期", otp_token=signing_otp(people.direct)
+        )
     assert Case.objects.get(pk=case.pk).due_date == date(2026, 3, 30)
 
 
@@ -45,7 +54,9 @@ def test_an_extension_without_a_reason_is_refused(people, accepted):
         time_machine.travel("2026-03-10 09:00 +0800", tick=False),
         pytest.raises(DomainError, match="延期理由"),
     ):
-        services.extend(actor=people.direct, case=accepted, reason="  ")
+        services.extend(
+            actor=people.direct, case=accepted, reason="  ", otp_token=signing_otp(people.direct)
+        )
     assert not Case.objects.get(pk=accepted.pk).extended
 
 
@@ -54,5 +65,10 @@ def test_an_extension_after_the_deadline_is_refused(people, accepted):
         time_machine.travel("2026-03-17 09:00 +0800", tick=False),
         pytest.raises(DomainError, match="已过"),
     ):
-        services.extend(actor=people.direct, case=accepted, reason="需补充异地核对")
+        services.extend(
+            actor=people.direct,
+            case=accepted,
+            reason="需补充异地核对",
+            otp_token=signing_otp(people.direct),
+        )
     assert Case.objects.get(pk=accepted.pk).due_date == date(2026, 3, 16)

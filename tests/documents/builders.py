@@ -31,6 +31,7 @@ from cases.models import (
     VerificationRequest,
 )
 
+from ..conftest import signing_otp
 from ..factories import CaseFactory, HouseholdFactory, PersonFactory, demo_standards
 
 ILLNESS = "慢性肾衰竭尿毒症期"
@@ -200,6 +201,7 @@ def _add_records(case, step, people, outcome):
             role="direct_responsible",
             opinion="agree",
             text="同意",
+            otp_token=signing_otp(people.direct),
         )
     elif step == State.CONFIRMED:
         Case.objects.filter(pk=case.pk).update(
@@ -213,4 +215,5 @@ def _add_records(case, step, people, outcome):
             role="first_responsible",
             opinion="agree",
             text="确认",
+            otp_token=signing_otp(people.first),
         )

@@ -55,6 +55,7 @@ from disbursement.models import (
 from disbursement.services import generate_roster, submit_roster
 from supervision.models import Bulletin, Revocation, SpotCheckDraw, SpotCheckPhoto, SpotCheckSample
 
+from ..conftest import signing_otp
 from ..disbursement.conftest import DECEMBER, IN_WINDOW, entitled, sign_all
 from ..documents.builders import make_case
 
@@ -127,7 +128,11 @@ def records(people, standards) -> dict[type[models.Model], int]:
         expired_on=date(2026, 1, 1), reason="测试",
     )  # fmt: skip
     revocation_signature = sign(
-        case, step=SignatureStep.REVOCATION, signer=people.supervisor, role="county_supervisor"
+        case,
+        step=SignatureStep.REVOCATION,
+        signer=people.supervisor,
+        role="county_supervisor",
+        otp_token=signing_otp(people.supervisor),
     )
     Revocation.objects.create(
         case=case,

@@ -27,6 +27,8 @@ from supervision.services import (
     revoke_decision,
 )
 
+from ..conftest import signing_otp
+
 pytestmark = pytest.mark.django_db
 
 
@@ -54,6 +56,7 @@ def test_revocation_stops_payment_from_the_stated_month_and_ends_the_case(
             actor=people.supervisor,
             reason="隐瞒经营收入",
             stop_from=date(2026, 7, 1),
+            otp_token=signing_otp(people.supervisor),
         )
     case = Case.objects.get(pk=paid_case.pk)
     assert case.state == State.TERMINATED
@@ -78,7 +81,11 @@ def test_revocation_during_a_phase_out_brings_the_scheduled_stop_forward(people,
     )
 
     revoke_decision(
-        case=paid_case, actor=people.supervisor, reason="隐瞒经营收入", stop_from=date(2026, 7, 1)
+        case=paid_case,
+        actor=people.supervisor,
+        reason="隐瞒经营收入",
+        stop_from=date(2026, 7, 1),
+        otp_token=signing_otp(people.supervisor),
     )
 
     paid = lambda month: in_force_queryset(month).filter(case=paid_case).exists()  # noqa: E731
@@ -119,7 +126,8 @@ def test_revocation_without_a_reason_or_by_a_township_is_refused(people, paid_ca
 def test_the_revoke_page_signs_and_revokes(people, paid_case, login):
     client = login(people.supervisor)
     response = client.post(
-        f"/supervision/cases/{paid_case.pk}/revoke/", {"reason": "冒领", "stop_from": "2026-08"}
+        f"/supervision/cases/{paid_case.pk}/revoke/",
+        {"reason": "冒领", "stop_from": "2026-08", "otp_token": signing_otp(people.supervisor)},
     )
     assert response.status_code == 302
     assert Revocation.objects.get().stop_from == date(2026, 8, 1)
