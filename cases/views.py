@@ -33,6 +33,7 @@ from .models import (
     State,
     WorkAbility,
 )
+from .payments import amounts_for_cases
 from .permissions import case_for_user
 
 PAGE_SIZE = 50
@@ -115,6 +116,7 @@ def _case_context(request: HttpRequest, case_id: int) -> dict:
         },
         "requirements": [item["requirement"] for item in checklist],
         "can_upload": case.state in services.OPEN_STATES,
+        "paid": amounts_for_cases([case.pk]).get(case.pk),
     }
 
 

@@ -100,7 +100,8 @@ def _filters(request: HttpRequest, scope: Scope) -> selectors.Filters:
         int(request.GET["unit"]) if request.GET.get("unit", "").isdigit() else None
     )
     kind = request.GET.get("kind") if request.GET.get("kind") in Kind.values else None
-    return selectors.Filters(start=start, end=end, unit_id=unit_id, kind=kind)
+    month = _month(request.GET.get("month"), "month", today.replace(day=1)).replace(day=1)
+    return selectors.Filters(start=start, end=end, unit_id=unit_id, kind=kind, month=month)
 
 
 @login_required
