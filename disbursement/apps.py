@@ -14,3 +14,6 @@ class DisbursementConfig(AppConfig):
         from .in_force import shown_amounts_for_cases
 
         register_amounts(shown_amounts_for_cases)
+
+        # Adjustments, stops, reviews and payments join the unit ledgers (台账).
+        from . import ledgers  # noqa: F401
