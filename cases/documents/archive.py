@@ -23,6 +23,7 @@ from cases.models import (
     Case,
     CaseFile,
     DocType,
+    FileCategory,
     MaterialRequirement,
     Outcome,
     RetentionRule,
@@ -102,7 +103,7 @@ def _file_pdf(case_file: CaseFile) -> Callable[[], bytes | None]:
 def _files(case: Case) -> list[ArchiveItem]:
     items = []
     for f in case.files.select_related("requirement", "supersedes").order_by("uploaded_at", "id"):
-        note = ""
+        note = "原纸质档案扫描件（存量导入）" if f.category == FileCategory.LEGACY else ""
         if f.supersedes_id:
             note = f"更正版本，替代“{f.supersedes.original_name}”，理由：{f.correction_reason}"
         items.append(
@@ -307,6 +308,9 @@ def _decision_requirements(case: Case) -> list[tuple[str, bool]]:
     return rows
 
 
+LEGACY_RECORDS = "原纸质档案扫描件（办理记录及文书）"
+
+
 @dataclass
 class CheckRow:
     label: str
@@ -322,6 +326,11 @@ def completeness(case: Case) -> list[CheckRow]:
         if requirement.platform_supplied:
             continue
         rows.append(CheckRow(requirement.name, requirement.pk in supplied, "申报材料"))
+    if case.imported:
+        # Decided on paper before the system: its records and notices are the old file, scanned.
+        scanned = case.files.filter(category=FileCategory.LEGACY, requirement=None).exists()
+        rows.append(CheckRow(LEGACY_RECORDS, scanned, "原纸质档案"))
+        return rows
     rank = _reached_rank(case)
     for needed_from, label, test in WORKFLOW_REQUIREMENTS:
         if rank >= needed_from:
