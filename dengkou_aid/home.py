@@ -13,6 +13,7 @@ from django.shortcuts import render
 from accounts.models import Role
 from cases.deadlines.holidays import administrator_home
 from cases.selectors import case_home
+from disbursement.roster_review import signer_home
 from disbursement.selectors import county_finance_home
 from supervision.selectors import supervisor_home
 
@@ -29,7 +30,14 @@ def home(request: HttpRequest) -> HttpResponse:
         provider = HOME_PROVIDERS.get(role)
         if provider is not None:
             context["blocks"].append(provider(user))
+    context["blocks"].extend(_roster_signing_blocks(user))
     return render(request, "home.html", context)
+
+
+def _roster_signing_blocks(user) -> list[dict]:
+    """The rosters waiting for this user's signature, whatever other blocks their roles have."""
+    block = signer_home(user)
+    return [block] if block is not None else []
 
 
 def _empty(title: str, hint: str):

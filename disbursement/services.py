@@ -47,6 +47,7 @@ from .models import (
     SignatureStep,
     category_for,
 )
+from .roster_review import notify_next_signer
 
 ENTITLED_CASE_STATES = (State.APPROVED, State.IN_PAYMENT, State.STANDING_PUBLICITY)
 CENT = Decimal("0.01")
@@ -505,6 +506,7 @@ def generate_roster(*, unit: Unit, month: date, actor: User | None) -> PaymentRo
         roster.generated_by = actor
         roster.save()
         _event(roster, "generated", "生成清册", actor, data={"added": added, "removed": removed})
+        notify_next_signer(roster)
     return roster
 
 
@@ -558,6 +560,7 @@ def generate_supplementary_roster(
     _refresh_totals(roster)
     roster.save(update_fields=["line_count", "total_amount", "subtotals", "updated_at"])
     _event(roster, "generated", "生成补发清册", actor, note=reason, data={"added": added})
+    notify_next_signer(roster)
     return roster
 
 
@@ -605,6 +608,7 @@ def regenerate_supplementary_roster(*, roster: PaymentRoster, actor: User) -> Pa
         note=f"{before[0]}户{before[1]}元 → {locked.line_count}户{locked.total_amount}元",
         data={"added": added, "removed": removed, "round": locked.round},
     )
+    notify_next_signer(locked)
     roster.refresh_from_db()
     return locked
 
@@ -815,6 +819,7 @@ def sign_roster(*, roster: PaymentRoster, actor: User) -> RosterSignature:
         locked.complete_signatures()
         locked.save(update_fields=["state", "updated_at"])
     _event(locked, f"signed_{step}", SignatureStep(step).label, actor)
+    notify_next_signer(locked)
     roster.refresh_from_db()
     return signature
 

@@ -12,12 +12,12 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role, Unit
+from accounts.models import Role, Unit, Village
 from cases.deadlines import cutoffs
 from cases.permissions import case_for_user
 from dengkou_aid.errors import DomainError, NotAllowed
 
-from . import plan, releases, selectors, services
+from . import plan, releases, roster_review, selectors, services
 from .exports import request_export
 from .models import (
     AccountKind,
@@ -84,8 +84,11 @@ def _render_detail(
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
-    lines = roster.lines.select_related("village").order_by("village_id", "id")
+    lines, line_filters = roster_review.roster_lines(roster, request.GET)
     page = Paginator(lines, 200).get_page(request.GET.get("page"))
+    comparison = (
+        roster_review.compare_with_last_month(roster) if roster.kind == RosterKind.REGULAR else None
+    )
     problems = services.reconcile_roster(roster) if not roster.is_frozen else []
     can_correct = selectors.can_correct(user, roster)
     return render(
@@ -95,6 +98,10 @@ def _render_detail(
             "roster": roster,
             "page": page,
             "subtotals": selectors.subtotals(roster),
+            "comparison": comparison,
+            "line_filters": line_filters,
+            "villages": Village.objects.filter(unit_id=roster.unit_id).order_by("code"),
+            "categories": Category.choices,
             "signatures": services.valid_signatures(roster).order_by("signed_at"),
             "events": roster.events.select_related("actor").order_by("at", "id"),
             "problems": problems,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from cases.documents.ledgers import Period, ledgers
 from cases.models import Case
 from disbursement.models import ChangeSource
-from disbursement.services import adjust_entitlement, add_months, next_month, stop_entitlement
+from disbursement.services import add_months, adjust_entitlement, next_month, stop_entitlement
 
 pytestmark = pytest.mark.django_db
 
