@@ -496,6 +496,58 @@ def monthly_statistics(*, month: date, scope: Scope) -> list[list[Any]]:
     ]
 
 
+@dataclass
+class StatisticsReport:
+    """The monthly report as the region collects it: by kind and area, by unit, and detail."""
+
+    month: date
+    detail: list[list[Any]]
+    by_category: Section
+    by_unit: Section
+    totals: list[Any]
+
+    @property
+    def sections(self) -> list[Section]:
+        return [self.by_category, self.by_unit]
+
+    @property
+    def charts(self) -> dict[str, dict]:
+        return {s.key: s.chart for s in self.sections if s.chart}
+
+
+def _summed(rows: list[list[Any]], key) -> dict[Any, list[Any]]:
+    out: dict[Any, list[Any]] = {}
+    for row in rows:
+        bucket = out.setdefault(key(row), [0, 0, Decimal("0.00"), 0, 0])
+        for i, value in enumerate(row[3:8]):
+            bucket[i] += value
+    return out
+
+
+def statistics_report(*, month: date, scope: Scope) -> StatisticsReport:
+    """The month's statistics with a table and a chart per view (one reading: `monthly_statistics`)."""
+    detail = monthly_statistics(month=month, scope=scope)
+    figures = ["户数", "人数", "月发放金额(元)", "本月新增(户)", "本月停发(户)"]
+    by_category = Section("by_category", "按救助类别和城乡汇总", ["救助类别", "城乡", *figures])
+    for (kind, area), values in _summed(detail, lambda r: (r[0], r[1])).items():
+        by_category.rows.append([kind, area, *values])
+    by_category.chart = _chart(
+        "bar",
+        [f"{r[0]}（{r[1]}）" for r in by_category.rows],
+        {"月发放金额(元)": [r[4] for r in by_category.rows]},
+    )
+    by_unit = Section("by_unit", "按单位汇总", ["单位", *figures])
+    for unit, values in _summed(detail, lambda r: r[2]).items():
+        by_unit.rows.append([unit, *values])
+    by_unit.chart = _chart(
+        "bar",
+        [r[0] for r in by_unit.rows],
+        {"户数": [r[1] for r in by_unit.rows], "本月新增(户)": [r[4] for r in by_unit.rows]},
+    )
+    total = _summed(detail, lambda r: "合计").get("合计", [0, 0, Decimal("0.00"), 0, 0])
+    return StatisticsReport(month, detail, by_category, by_unit, ["合计", "", "", *total])
+
+
 # --- Third-party agencies -----------------------------------------------------------------------
 
 

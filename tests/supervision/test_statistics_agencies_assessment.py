@@ -110,3 +110,20 @@ def test_the_yearly_score_follows_the_counties_weights_and_shows_its_evidence(pe
     assert {row["unit"].pk: row for row in yearly_assessment(year=2026)}[people.unit_a.pk][
         "score"
     ] == Decimal("75.0")
+
+
+def test_the_statistics_report_has_a_chart_beside_each_table_and_prints_to_pdf(people, login):
+    entitled(people.village_a, seed=6, amount="400.00", decided_on=date(2026, 1, 10))
+    entitled(people.village_b, seed=7, amount="300.00", decided_on=date(2026, 1, 10))
+    client = login(people.supervisor)
+    page = client.get("/supervision/statistics/?month=2026-03").content.decode()
+    for key in ("by_category", "by_unit"):
+        assert f'data-testid="chart-{key}"' in page and f'data-testid="table-{key}"' in page
+    assert "echarts.min.js" in page and 'id="dashboard-charts"' in page
+    pdf = client.get("/supervision/statistics/?month=2026-03&export=pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    book = load_workbook(
+        io.BytesIO(client.get("/supervision/statistics/?month=2026-03&export=xlsx").content)
+    )
+    assert book.sheetnames == ["2026年03月统计", "按救助类别和城乡汇总", "按单位汇总"]
+    assert [c.value for c in book["按单位汇总"][2]][:2] == ["巴彦高勒镇", 1]
