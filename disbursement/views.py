@@ -19,6 +19,7 @@ from dengkou_aid.errors import DomainError, NotAllowed
 
 from . import plan, releases, roster_review, selectors, services
 from .exports import request_export
+from .in_force import roster_totals
 from .models import (
     AccountKind,
     Category,
@@ -324,6 +325,7 @@ def _county_month_page(
     overview = selectors.month_overview(day)
     expected = [u for u in overview if u.expected]
     requests = selectors.fund_requests(day)
+    release_rows = releases.release_figures(day)
     return render(
         request,
         "disbursement/county_month.html",
@@ -338,7 +340,9 @@ def _county_month_page(
             "following": services.add_months(day, 1),
             "units": Unit.objects.approval_units().filter(is_active=True),
             "leaves": selectors.roster_leaves(day),
-            "release_rows": releases.release_figures(day),
+            "release_rows": release_rows,
+            "charts": selectors.county_month_charts(overview, release_rows),
+            "paid": roster_totals(day),
             "categories": Category.choices,
             "release_errors": release_errors or {},
             "release_values": release_values or {},

@@ -200,6 +200,11 @@ def test_three_months_of_money_agree_to_the_yuan(people, entitle, login):  # noq
         assert_month_agrees(supervisor, DEC, 3, "2710.00")
         assert_month_agrees(supervisor, JAN, 4, "2590.00")
         assert_month_agrees(supervisor, FEB, 5, "3090.00")
+        finance = login(people.finance, Client())
+        for month, households, amount in ((DEC, 3, "2710.00"), (JAN, 4, "2590.00")):
+            page = finance.get(f"/disbursement/county/{month:%Y-%m}/").content.decode()
+            assert f"实发 <strong>{households}</strong> 户，<strong>{amount}</strong> 元" in page
+            assert 'data-testid="chart-rosters"' in page and 'data-testid="chart-releases"' in page
         rows = supervision.monthly_statistics(month=FEB, scope=Scope(everything=True))
         # February: one new (己), none stopped; January: one new (戊), one stopped (乙 from Dec).
         assert [(r[6], r[7]) for r in rows] == [(1, 0)]
