@@ -489,9 +489,16 @@ def plan_page(request: HttpRequest, year: int) -> HttpResponse:
     _require_county(request.user)
     if request.method == "POST":
         try:
-            if request.POST.get("action") == "compute":
+            action = request.POST.get("action")
+            if action == "compute":
                 plan.compute_fund_demand_plan(year=year, actor=request.user)
                 messages.success(request, "已按在保待遇、近12个月增减趋势和已确定的标准调整测算。")
+            elif action == "sign":
+                signature = plan.sign_plan(year=year, actor=request.user)
+                messages.success(request, f"已签字：{signature.get_step_display()}。")
+            elif action == "submit":
+                plan.submit_plan(year=year, actor=request.user)
+                messages.success(request, f"{year}年资金需求计划已报送。")
             else:
                 line = FundDemandPlan.objects.filter(
                     year=year, pk=request.POST.get("line") or 0
@@ -509,12 +516,18 @@ def plan_page(request: HttpRequest, year: int) -> HttpResponse:
                 messages.success(request, "已保存调整。")
         except DomainError as error:
             _fail(request, error)
+            if error.status == 409:
+                return _plan_page(request, year, status=409)
         return redirect("disbursement:plan", year=year)
-    lines = (
-        FundDemandPlan.objects.filter(year=year)
-        .select_related("unit")
-        .order_by("unit__code", "category")
-    )
+    if request.GET.get("export") == "pdf":
+        response = HttpResponse(plan.plan_pdf(year), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="plan-{year}.pdf"'
+        return response
+    return _plan_page(request, year)
+
+
+def _plan_page(request: HttpRequest, year: int, *, status: int = 200) -> HttpResponse:
+    lines = plan.plan_lines(year)
     return render(
         request,
         "disbursement/plan.html",
@@ -522,7 +535,11 @@ def plan_page(request: HttpRequest, year: int) -> HttpResponse:
             "year": year,
             "lines": lines,
             "total": sum((line.final_amount for line in lines), Decimal(0)),
+            "state": plan.plan_state(year),
+            "signatures": plan.valid_plan_signatures(year),
+            "submission": plan.submission_of(year),
         },
+        status=status,
     )
 
 
