@@ -117,3 +117,22 @@ def test_the_household_history_shows_decisions_reviews_and_amounts_over_time(
     client.logout()
     login(people.outsider)
     assert client.get(f"/reviews/households/{case.household_id}/").status_code == 404
+
+
+def test_a_review_shows_the_amount_in_force_not_a_stop_scheduled_ahead(paid, people, login, client):
+    from disbursement.models import ChangeSource
+    from disbursement.services import stop_entitlement
+
+    case = paid(amount="1340")
+    stop_entitlement(
+        entitlement=case.entitlement,
+        effective_month=date(2027, 3, 1),
+        reason="渐退期满",
+        source=ChangeSource.PHASE_OUT,
+        actor=people.handler,
+    )
+    with at(date(2026, 11, 18)):
+        login(people.handler)
+        client.post(f"/reviews/households/{case.household_id}/open/")
+        page = client.get(f"/reviews/{Review.objects.get().pk}/").content.decode()
+    assert "现行月救助金额：1340.00元（自2027年3月起：停发）" in page
