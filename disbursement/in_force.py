@@ -157,12 +157,10 @@ class MonthTotals:
     rows: list[dict[str, Any]]
 
 
-def month_totals(month: date, entitlements: QuerySet[Entitlement] | None = None) -> MonthTotals:
-    """What the entitlement history says was in force in `month` (scoped by `entitlements`)."""
+def month_totals(month: date, where: Q | None = None) -> MonthTotals:
+    """What the entitlement history says was in force in `month` (entitlements kept by `where`)."""
     month = month_start(month)
-    paid = in_force_queryset(month)
-    if entitlements is not None:
-        paid = paid.filter(pk__in=entitlements.values("pk"))
+    paid = in_force_queryset(month).filter(where or Q())
     rows = list(
         paid.values("unit_id", "kind", "area", "category")
         .annotate(households=Count("id"), amount=Sum("amount_due"))
@@ -214,7 +212,7 @@ def stops_effective(month: date) -> QuerySet[EntitlementChange]:
     )
 
 
-def month_statistics(month: date, entitlements: QuerySet[Entitlement]) -> list[dict[str, Any]]:
+def month_statistics(month: date, where: Q | None = None) -> list[dict[str, Any]]:
     """Per unit, kind and area of `month`: households and yuan in force, persons, new, stopped.
 
     New: in force this month and starting this month. Stopped: paid last month and not this
@@ -223,7 +221,7 @@ def month_statistics(month: date, entitlements: QuerySet[Entitlement]) -> list[d
     """
     month = month_start(month)
     keys = ("unit_id", "kind", "area")
-    scoped = Q(pk__in=entitlements.values("pk"))
+    scoped = where or Q()
     paid = in_force_queryset(month).filter(scoped)
     figures: dict[tuple, dict[str, Any]] = {}
 
@@ -246,8 +244,8 @@ def month_statistics(month: date, entitlements: QuerySet[Entitlement]) -> list[d
         household__members__left_on__gte=month
     )
     add(
-        Entitlement.objects.filter(pk__in=paid.values("pk"))
-        .order_by()
+        in_force_queryset(month)
+        .filter(scoped)
         .values(*keys)
         .annotate(p=Count("household__members", filter=members)),
         persons="p",

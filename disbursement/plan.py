@@ -21,6 +21,7 @@ from accounts.models import Role, User
 from cases.models import Area, PolicyStandard, StandardKind
 from dengkou_aid.errors import Conflict, DomainError, NotAllowed
 
+from .in_force import in_force_queryset
 from .models import (
     Category,
     ChangeKind,
@@ -30,7 +31,7 @@ from .models import (
     FundDemandPlanSubmission,
     PlanStep,
 )
-from .services import ZERO, _require_county, add_months, in_force_queryset, next_month
+from .services import ZERO, _require_county, add_months, next_month
 
 # The standard a category's amounts follow.
 STANDARD_OF = {

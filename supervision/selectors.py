@@ -320,15 +320,14 @@ def beneficiaries(
 def paid_in_month(month: date, scope: Scope, filters: Filters) -> list[dict[str, Any]]:
     """Households and yuan in force in a month per unit and kind, under the dashboard filters."""
     from disbursement.in_force import month_totals
-    from disbursement.models import Entitlement
 
-    entitlements = scope.filter(Entitlement.objects.all())
+    where = scope.q()
     if filters.unit_id:
-        entitlements = entitlements.filter(unit_id=filters.unit_id)
+        where &= Q(unit_id=filters.unit_id)
     if filters.kind:
-        entitlements = entitlements.filter(kind=filters.kind)
+        where &= Q(kind=filters.kind)
     rows: dict[tuple, dict[str, Any]] = {}
-    for row in month_totals(month, entitlements).rows:
+    for row in month_totals(month, where).rows:
         key = (row["unit_id"], row["kind"])
         out = rows.setdefault(
             key, {"unit_id": key[0], "kind": key[1], "households": 0, "money": Decimal("0")}
@@ -473,9 +472,8 @@ def monthly_statistics(*, month: date, scope: Scope) -> list[list[Any]]:
     and stopped; read from the entitlement history (`disbursement.in_force`), the same figures
     the month's roster and the dashboard count, never from the cases' states today."""
     from disbursement.in_force import month_statistics
-    from disbursement.models import Entitlement
 
-    buckets = month_statistics(month, scope.filter(Entitlement.objects.all()))
+    buckets = month_statistics(month, scope.q())
     names = _unit_names()
     order = {
         code: i for i, code in enumerate(Unit.objects.order_by("code").values_list("id", flat=True))

@@ -58,7 +58,7 @@ def _insert(
 @transaction.atomic
 def refresh(month: date | None = None) -> DashboardSnapshot:
     """Count the dashboard's summary figures now (payments for `month`, default this month)."""
-    from disbursement.services import in_force_queryset
+    from disbursement.in_force import in_force_queryset
 
     month = (month or timezone.localdate()).replace(day=1)
     started = time.perf_counter()
