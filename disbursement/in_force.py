@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from .models import (
     SUBMITTED_STATES,
-    ChangeKind,
     Entitlement,
     EntitlementChange,
     RosterLine,
@@ -202,13 +201,6 @@ def roster_totals(month: date, *, unit_id: int | None = None) -> MonthTotals:
         households=len(net),
         amount=sum((r["amount"] for r in ordered), ZERO),
         rows=ordered,
-    )
-
-
-def stops_effective(month: date) -> QuerySet[EntitlementChange]:
-    """Stops that end payment from `month` on (the household was paid the month before)."""
-    return EntitlementChange.objects.filter(
-        kind=ChangeKind.STOP, effective_month=month_start(month)
     )
 
 
