@@ -1085,6 +1085,7 @@ class FileCategory(models.TextChoices):
     CONSENT = "consent", "诚信声明/核对授权书签字件"
     PHOTO = "photo", "入户调查照片"
     MINUTES = "minutes", "民主评议记录"
+    LEGACY = "legacy", "原纸质档案扫描件"
     OTHER = "other", "其他"
 
 

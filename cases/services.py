@@ -1325,6 +1325,35 @@ def terminate(
         return case
 
 
+def upload_legacy_scan(
+    *, actor: User, case: Case, file, requirement: MaterialRequirement | None = None
+) -> CaseFile:
+    """Attach a scan of an imported case's old paper file, marked as such, whatever its state.
+
+    An imported case was decided on paper before the system: its archive is those papers,
+    scanned. Only the unit's handler attaches them; a scan is never replaced in place.
+    """
+    with locked_case(case.pk) as case:
+        if not case.imported:
+            raise Conflict("只有存量导入的案件可以补录原纸质档案扫描件。", field="file")
+        role = acting_role(actor, case, Role.HANDLER)
+        if requirement is not None and requirement.kind != case.kind:
+            raise DomainError("该材料不属于本救助类别的清单。", field="requirement")
+        stored = _store_file(
+            case, upload=file, category=FileCategory.LEGACY, actor=actor, requirement=requirement
+        )
+        record_event(
+            case,
+            action="upload_legacy_scan",
+            label="补录原纸质档案扫描件",
+            actor=actor,
+            role=role,
+            note=requirement.name if requirement else stored.original_name,
+            data={"file": stored.pk, "sha256": stored.sha256},
+        )
+        return stored
+
+
 def upload_material(
     *,
     actor: User,

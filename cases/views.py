@@ -40,6 +40,7 @@ from .models import (
     State,
     WorkAbility,
 )
+from .payments import amounts_for_cases
 from .permissions import case_for_user
 
 PAGE_SIZE = 50
@@ -119,6 +120,7 @@ def _case_context(request: HttpRequest, case_id: int) -> dict:
         "notice_due": ineligible.notice_due(case) if case.state == State.CONFIRMED else None,
         "notice_days": CountyRules.in_force().rejection_notice_workdays,
         "documents_panel": documents_panel(case, request.user),
+        "paid": amounts_for_cases([case.pk]).get(case.pk),
     }
 
 

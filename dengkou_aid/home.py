@@ -101,7 +101,7 @@ def handler_accounts(user: User) -> Block:
 
 
 ROSTER_TITLES = {
-    Role.HANDLER: ("发放清册：待编制签字或报送", "暂无待签字或报送的清册。"),
+    Role.HANDLER: ("待签字的发放清册（经办人编制）及待报送的清册", "暂无待签字或报送的清册。"),
     Role.DIRECT_RESPONSIBLE: ("待签字的发放清册（分管领导审核）", "暂无待签字的清册。"),
     Role.FIRST_RESPONSIBLE: ("待签字的发放清册（第一责任人审定）", "暂无待签字的清册。"),
 }

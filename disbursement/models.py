@@ -573,6 +573,42 @@ class FundDemandPlan(models.Model):
         return self.adjusted_amount if self.adjusted_amount is not None else self.projected_amount
 
 
+class PlanStep(models.TextChoices):
+    PREPARE = "prepare", "编制人（资金管理）"
+    APPROVE = "approve", "审核人（县民政局）"
+
+
+class FundDemandPlanSignature(SignedRecord):
+    """A sign-off of the yearly plan over its lines as they stood; lapses if a line changes."""
+
+    year = models.PositiveIntegerField("计划年度")
+    step = models.CharField("签署环节", max_length=10, choices=PlanStep.choices)
+    total = models.DecimalField("计划合计（元）", **MONEY)
+    content = models.JSONField("所签内容", default=dict)
+
+    class Meta:
+        verbose_name = "资金需求计划签署"
+        verbose_name_plural = "资金需求计划签署"
+        ordering = ["year", "signed_at", "id"]
+
+
+class FundDemandPlanSubmission(ImmutableModel):
+    """The yearly plan as submitted (已报送): its lines frozen here, the plan no longer changes."""
+
+    year = models.PositiveIntegerField("计划年度", unique=True)
+    total = models.DecimalField("计划合计（元）", **MONEY)
+    content = models.JSONField("报送内容", default=dict)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField("报送时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "资金需求计划报送"
+        verbose_name_plural = "资金需求计划报送"
+        ordering = ["-year"]
+
+
 class ExportJob(models.Model):
     """A background export with its progress, polled by the page until the file is ready."""
 

@@ -11,17 +11,27 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
 from cases.models import Area, PolicyStandard, StandardKind
-from dengkou_aid.errors import DomainError
+from dengkou_aid.errors import Conflict, DomainError, NotAllowed
 
-from .models import Category, ChangeKind, EntitlementChange, FundDemandPlan
-from .services import ZERO, _require_county, add_months, in_force_queryset, next_month
+from .in_force import in_force_queryset
+from .models import (
+    Category,
+    ChangeKind,
+    EntitlementChange,
+    FundDemandPlan,
+    FundDemandPlanSignature,
+    FundDemandPlanSubmission,
+    PlanStep,
+)
+from .services import ZERO, _require_county, add_months, next_month
 
 # The standard a category's amounts follow.
 STANDARD_OF = {
@@ -53,6 +63,7 @@ def standard_factor(category: str, area: str, base: date, month: date) -> Decima
 def compute_fund_demand_plan(*, year: int, actor: User) -> list[FundDemandPlan]:
     """Project next year's need per unit and category; the county's adjustments are kept."""
     _require_county(actor)
+    _require_open(year)
     base = next_month(timezone.localdate())
     if date(year, 12, 1) < base:
         raise DomainError("只能编制当年或以后年度的需求计划。", field="year")
@@ -137,6 +148,7 @@ def adjust_plan_line(
 ) -> FundDemandPlan:
     """The county sets its own figure for a line, with a note saying why."""
     _require_county(actor)
+    _require_open(line.year)
     amount = Decimal(adjusted_amount)
     if amount < 0:
         raise DomainError("调整后金额不能为负数。", field="adjusted_amount")
@@ -149,4 +161,128 @@ def adjust_plan_line(
     return line
 
 
-__all__ = ["Area", "adjust_plan_line", "compute_fund_demand_plan"]
+# --- Sign-off, submission and the PDF ------------------------------------------------------------
+
+STEP_ROLES = {PlanStep.PREPARE: Role.COUNTY_FINANCE, PlanStep.APPROVE: Role.COUNTY_SUPERVISOR}
+
+
+def plan_lines(year: int) -> list[FundDemandPlan]:
+    return list(
+        FundDemandPlan.objects.filter(year=year)
+        .select_related("unit")
+        .order_by("unit__code", "category")
+    )
+
+
+def plan_content(year: int) -> dict[str, Any]:
+    """What a sign-off covers: every line's unit, category and final amount, and the total."""
+    lines = plan_lines(year)
+    return {
+        "year": year,
+        "lines": [[line.unit.code, line.category, str(line.final_amount)] for line in lines],
+        "total": str(sum((line.final_amount for line in lines), ZERO)),
+    }
+
+
+def submission_of(year: int) -> FundDemandPlanSubmission | None:
+    return FundDemandPlanSubmission.objects.filter(year=year).first()
+
+
+def valid_plan_signatures(year: int) -> dict[str, FundDemandPlanSignature]:
+    """Per step, the latest sign-off over the plan as it stands now (older ones have lapsed)."""
+    digest = FundDemandPlanSignature.digest(plan_content(year))
+    signatures = FundDemandPlanSignature.objects.filter(year=year, content_hash=digest)
+    return {s.step: s for s in signatures.order_by("signed_at", "id")}
+
+
+def plan_state(year: int) -> str:
+    if submission_of(year) is not None:
+        return "已报送"
+    signed = valid_plan_signatures(year)
+    if PlanStep.APPROVE in signed:
+        return "已审核，待报送"
+    if PlanStep.PREPARE in signed:
+        return "已编制签字，待审核"
+    return "编制中" if FundDemandPlan.objects.filter(year=year).exists() else "尚未测算"
+
+
+def _require_open(year: int) -> None:
+    if submission_of(year) is not None:
+        raise Conflict(f"{year}年资金需求计划已报送，不能再修改。", field="year")
+
+
+@transaction.atomic
+def sign_plan(*, year: int, actor: User) -> FundDemandPlanSignature:
+    """The finance officer signs the plan as prepared, then a county supervisor as approved."""
+    _require_county(actor)
+    # One sign-off at a time per year: lock the year's lines.
+    list(FundDemandPlan.objects.select_for_update().filter(year=year))
+    _require_open(year)
+    content = plan_content(year)
+    if not content["lines"]:
+        raise DomainError("请先测算资金需求计划。", field="year")
+    signed = valid_plan_signatures(year)
+    step = PlanStep.PREPARE if PlanStep.PREPARE not in signed else PlanStep.APPROVE
+    if step in signed:
+        raise Conflict("该计划已完成签字，请报送。", field="year")
+    if not actor.has_role(STEP_ROLES[step]):
+        raise NotAllowed(f"当前应由{Role(STEP_ROLES[step]).label}签字（{PlanStep(step).label}）。")
+    return FundDemandPlanSignature.create_signed(
+        signer=actor,
+        role=STEP_ROLES[step],
+        over=content,
+        year=year,
+        step=step,
+        total=Decimal(content["total"]),
+        content=content,
+    )
+
+
+@transaction.atomic
+def submit_plan(*, year: int, actor: User) -> FundDemandPlanSubmission:
+    """Submit the plan once both have signed it as it stands; it is frozen from then on."""
+    _require_county(actor)
+    list(FundDemandPlan.objects.select_for_update().filter(year=year))
+    _require_open(year)
+    signed = valid_plan_signatures(year)
+    missing = [PlanStep(step).label for step in PlanStep if step not in signed]
+    if missing:
+        raise DomainError("报送前须完成签字：" + "、".join(missing) + "。", field="year")
+    content = plan_content(year)
+    try:
+        with transaction.atomic():
+            return FundDemandPlanSubmission.objects.create(
+                year=year, total=Decimal(content["total"]), content=content, submitted_by=actor
+            )
+    except IntegrityError:
+        raise Conflict(f"{year}年资金需求计划已报送。", field="year") from None
+
+
+def plan_pdf(year: int) -> bytes:
+    """The plan with its lines, total, sign-off boxes (filled once signed) and its state."""
+    from dengkou_aid.lib.pdf import render_pdf
+
+    lines = plan_lines(year)
+    return render_pdf(
+        "disbursement/pdf/fund_demand_plan.html",
+        {
+            "title": f"磴口县{year}年城乡低保、特困供养资金需求计划",
+            "header": "磴口县民政局",
+            "year": year,
+            "lines": lines,
+            "total": sum((line.final_amount for line in lines), ZERO),
+            "signatures": valid_plan_signatures(year),
+            "submission": submission_of(year),
+            "state": plan_state(year),
+        },
+    )
+
+
+__all__ = [
+    "Area",
+    "adjust_plan_line",
+    "compute_fund_demand_plan",
+    "plan_pdf",
+    "sign_plan",
+    "submit_plan",
+]

@@ -16,6 +16,7 @@ from cases.models import State
 
 from .models import (
     DRAFT_STATES,
+    SUBMITTED_STATES,
     Category,
     CountyFundRequest,
     Entitlement,
@@ -172,6 +173,41 @@ def month_overview(month: date) -> list[UnitMonth]:
             )
         )
     return result
+
+
+def _bar(categories: list[str], series: dict[str, list]) -> dict[str, Any]:
+    """A chart spec in the shape static/js/dashboard.js draws (the dashboard's own shape)."""
+    return {
+        "type": "bar",
+        "categories": categories,
+        "series": [{"name": n, "data": [float(v or 0) for v in d]} for n, d in series.items()],
+        "stack": False,
+    }
+
+
+def county_month_charts(overview: list[UnitMonth], release_rows: list) -> dict[str, dict]:
+    """A chart beside each table of the county month page: paid per unit, requested/released."""
+    shown = [u for u in overview if u.regular is not None or u.supplementary]
+    paid = [
+        (u.regular.total_amount if u.regular else ZERO)
+        + sum((s.total_amount for s in u.supplementary if s.state in SUBMITTED_STATES), ZERO)
+        for u in shown
+    ]
+    by_unit: dict[str, list[Decimal]] = {}
+    for row in release_rows:
+        figures = by_unit.setdefault(row.unit.name, [ZERO, ZERO])
+        figures[0] += row.requested
+        figures[1] += row.released
+    return {
+        "rosters": _bar([u.unit.name for u in shown], {"清册金额（元）": paid}),
+        "releases": _bar(
+            list(by_unit),
+            {
+                "请款（元）": [v[0] for v in by_unit.values()],
+                "已拨付（元）": [v[1] for v in by_unit.values()],
+            },
+        ),
+    }
 
 
 def roster_leaves(month: date):

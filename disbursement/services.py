@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_fsm import can_proceed
@@ -28,6 +28,7 @@ from dengkou_aid.errors import Conflict, DomainError, Immutable, NotAllowed
 from dengkou_aid.lib.crypto import keyed_hash
 from dengkou_aid.lib.masking import mask_account
 
+from .in_force import amount_in_force, in_force_queryset
 from .models import (
     DRAFT_STATES,
     SUBMITTED_STATES,
@@ -46,6 +47,7 @@ from .models import (
     SignatureStep,
     category_for,
 )
+from .roster_review import notify_next_signer
 
 ENTITLED_CASE_STATES = (State.APPROVED, State.IN_PAYMENT, State.STANDING_PUBLICITY)
 CENT = Decimal("0.01")
@@ -107,43 +109,6 @@ def clean_account_number(account_kind: str, account_number: str) -> str:
 
 
 # --- Entitlements ------------------------------------------------------------------------
-
-
-def amount_in_force(entitlement: Entitlement, month: date) -> Decimal:
-    """The monthly amount in force for a month: the latest change effective on or before it."""
-    change = (
-        entitlement.changes.filter(effective_month__lte=month_start(month))
-        .order_by("-effective_month", "-id")
-        .values_list("new_amount", flat=True)
-        .first()
-    )
-    return change if change is not None else ZERO
-
-
-def in_force_queryset(month: date, **filters: Any) -> QuerySet[Entitlement]:
-    """Entitlements paid in a month, annotated with `amount_due` (set-based, one query).
-
-    Every entitlement pays a positive amount between its start and end months (a stop sets
-    the end month; adjustments must stay above zero), so the window alone decides who is in.
-    """
-    latest = (
-        EntitlementChange.objects.filter(entitlement=OuterRef("pk"), effective_month__lte=month)
-        .order_by("-effective_month", "-id")
-        .values("new_amount")[:1]
-    )
-    # Most entitlements have had no change after `month`: their current amount is the one in
-    # force, and only the others need the (correlated) look-up of the changes.
-    amount_due = models.Case(
-        When(amount_since__lte=month, then=F("monthly_amount")),
-        default=Subquery(latest),
-        output_field=Entitlement._meta.get_field("monthly_amount"),
-    )
-    return (
-        Entitlement.objects.filter(start_month__lte=month, **filters)
-        .filter(Q(end_month__isnull=True) | Q(end_month__gte=month))
-        .annotate(amount_due=amount_due)
-        .order_by()
-    )
 
 
 @transaction.atomic
@@ -541,6 +506,7 @@ def generate_roster(*, unit: Unit, month: date, actor: User | None) -> PaymentRo
         roster.generated_by = actor
         roster.save()
         _event(roster, "generated", "生成清册", actor, data={"added": added, "removed": removed})
+        notify_next_signer(roster)
     return roster
 
 
@@ -594,6 +560,7 @@ def generate_supplementary_roster(
     _refresh_totals(roster)
     roster.save(update_fields=["line_count", "total_amount", "subtotals", "updated_at"])
     _event(roster, "generated", "生成补发清册", actor, note=reason, data={"added": added})
+    notify_next_signer(roster)
     return roster
 
 
@@ -641,6 +608,7 @@ def regenerate_supplementary_roster(*, roster: PaymentRoster, actor: User) -> Pa
         note=f"{before[0]}户{before[1]}元 → {locked.line_count}户{locked.total_amount}元",
         data={"added": added, "removed": removed, "round": locked.round},
     )
+    notify_next_signer(locked)
     roster.refresh_from_db()
     return locked
 
@@ -851,6 +819,7 @@ def sign_roster(*, roster: PaymentRoster, actor: User) -> RosterSignature:
         locked.complete_signatures()
         locked.save(update_fields=["state", "updated_at"])
     _event(locked, f"signed_{step}", SignatureStep(step).label, actor)
+    notify_next_signer(locked)
     roster.refresh_from_db()
     return signature
 

@@ -12,13 +12,14 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role, Unit
+from accounts.models import Role, Unit, Village
 from cases.deadlines import cutoffs
 from cases.permissions import case_for_user
 from dengkou_aid.errors import DomainError, NotAllowed
 
-from . import plan, releases, selectors, services
+from . import plan, releases, roster_review, selectors, services
 from .exports import request_export
+from .in_force import roster_totals
 from .models import (
     AccountKind,
     Category,
@@ -84,8 +85,11 @@ def _render_detail(
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
-    lines = roster.lines.select_related("village").order_by("village_id", "id")
+    lines, line_filters = roster_review.roster_lines(roster, request.GET)
     page = Paginator(lines, 200).get_page(request.GET.get("page"))
+    comparison = (
+        roster_review.compare_with_last_month(roster) if roster.kind == RosterKind.REGULAR else None
+    )
     problems = services.reconcile_roster(roster) if not roster.is_frozen else []
     can_correct = selectors.can_correct(user, roster)
     return render(
@@ -95,6 +99,10 @@ def _render_detail(
             "roster": roster,
             "page": page,
             "subtotals": selectors.subtotals(roster),
+            "comparison": comparison,
+            "line_filters": line_filters,
+            "villages": Village.objects.filter(unit_id=roster.unit_id).order_by("code"),
+            "categories": Category.choices,
             "signatures": services.valid_signatures(roster).order_by("signed_at"),
             "events": roster.events.select_related("actor").order_by("at", "id"),
             "problems": problems,
@@ -317,6 +325,7 @@ def _county_month_page(
     overview = selectors.month_overview(day)
     expected = [u for u in overview if u.expected]
     requests = selectors.fund_requests(day)
+    release_rows = releases.release_figures(day)
     return render(
         request,
         "disbursement/county_month.html",
@@ -331,7 +340,9 @@ def _county_month_page(
             "following": services.add_months(day, 1),
             "units": Unit.objects.approval_units().filter(is_active=True),
             "leaves": selectors.roster_leaves(day),
-            "release_rows": releases.release_figures(day),
+            "release_rows": release_rows,
+            "charts": selectors.county_month_charts(overview, release_rows),
+            "paid": roster_totals(day),
             "categories": Category.choices,
             "release_errors": release_errors or {},
             "release_values": release_values or {},
@@ -478,9 +489,16 @@ def plan_page(request: HttpRequest, year: int) -> HttpResponse:
     _require_county(request.user)
     if request.method == "POST":
         try:
-            if request.POST.get("action") == "compute":
+            action = request.POST.get("action")
+            if action == "compute":
                 plan.compute_fund_demand_plan(year=year, actor=request.user)
                 messages.success(request, "已按在保待遇、近12个月增减趋势和已确定的标准调整测算。")
+            elif action == "sign":
+                signature = plan.sign_plan(year=year, actor=request.user)
+                messages.success(request, f"已签字：{signature.get_step_display()}。")
+            elif action == "submit":
+                plan.submit_plan(year=year, actor=request.user)
+                messages.success(request, f"{year}年资金需求计划已报送。")
             else:
                 line = FundDemandPlan.objects.filter(
                     year=year, pk=request.POST.get("line") or 0
@@ -498,12 +516,18 @@ def plan_page(request: HttpRequest, year: int) -> HttpResponse:
                 messages.success(request, "已保存调整。")
         except DomainError as error:
             _fail(request, error)
+            if error.status == 409:
+                return _plan_page(request, year, status=409)
         return redirect("disbursement:plan", year=year)
-    lines = (
-        FundDemandPlan.objects.filter(year=year)
-        .select_related("unit")
-        .order_by("unit__code", "category")
-    )
+    if request.GET.get("export") == "pdf":
+        response = HttpResponse(plan.plan_pdf(year), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="plan-{year}.pdf"'
+        return response
+    return _plan_page(request, year)
+
+
+def _plan_page(request: HttpRequest, year: int, *, status: int = 200) -> HttpResponse:
+    lines = plan.plan_lines(year)
     return render(
         request,
         "disbursement/plan.html",
@@ -511,7 +535,11 @@ def plan_page(request: HttpRequest, year: int) -> HttpResponse:
             "year": year,
             "lines": lines,
             "total": sum((line.final_amount for line in lines), Decimal(0)),
+            "state": plan.plan_state(year),
+            "signatures": plan.valid_plan_signatures(year),
+            "submission": plan.submission_of(year),
         },
+        status=status,
     )
 
 

@@ -3,7 +3,8 @@
 A rule reads the records set-wise (one or a few queries, streamed) and yields a `Hit` per case
 at fault with the evidence a supervisor needs to see why. `services.run_system_checks` turns
 hits into findings. Cases imported from the old ledger (`imported`) have no workflow records
-and are left out of the procedure rules.
+and are left out of the procedure rules; the beneficiary rules (duplicates, the age rule) read
+them too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KT
+from django.utils import timezone
 
 from cases.assessment import CARE_STANDARD_KIND, round_amount
 from cases.deadlines.calendar import ACCEPTANCE_LIMIT_WORKDAYS, add_workdays
@@ -415,6 +417,29 @@ def age_rule(cases: QuerySet[Case]) -> Iterator[Hit]:
             yield Hit(
                 case_id, unit_id, {"age_at_decision": age, "decided_on": str(decided), "rule": rule}
             )
+        yield from _imported_age_hits(cases, kind, rule)
+
+
+def _imported_age_hits(cases: QuerySet[Case], kind: str, rule: dict[str, Any]) -> Iterator[Hit]:
+    """An imported case has no decision of its own: its age is taken on the month its payment
+    began in the old ledger (the entitlement's start), else on the day it was imported."""
+    rows = (
+        cases.filter(imported=True, kind=kind, state__in=LIVE_STATES)
+        .exclude(applicant__disability_grade__in=rule.get("disability_grades", []))
+        .values_list(
+            "id", "unit_id", "entitlement__start_month", "submitted_at", "applicant__birth_date"
+        )
+    )
+    for case_id, unit_id, start, imported_at, birth in rows.iterator(chunk_size=CHUNK):
+        day = start or timezone.localtime(imported_at).date()
+        age = _age(birth, day)
+        if age < rule.get("minor_under", 0) or age >= rule.get("elderly_from", 10**3):
+            continue
+        yield Hit(
+            case_id,
+            unit_id,
+            {"age_at_decision": age, "decided_on": str(day), "imported": True, "rule": rule},
+        )
 
 
 def publicity_short(cases: QuerySet[Case]) -> Iterator[Hit]:

@@ -17,7 +17,6 @@ from accounts.models import Role, Unit, UnitKind
 from cases.deadlines.calendar import add_workdays
 from cases.models import (
     CLOCK_STATES,
-    LIVE_PAYMENT_STATES,
     Area,
     Case,
     Kind,
@@ -54,6 +53,7 @@ class Filters:
     end: date
     unit_id: int | None = None
     kind: str | None = None
+    month: date | None = None  # the month of the payment figures (default this month)
 
     def cases(self, scope: Scope) -> QuerySet[Case]:
         cases = scope.filter(Case.objects.all())
@@ -285,16 +285,24 @@ def deadlines(cases: QuerySet[Case], names: dict[int, str], today: date) -> Sect
 def beneficiaries(
     snapshot: DashboardSnapshot, scope: Scope, filters: Filters, names: dict[int, str]
 ) -> Section:
-    """Households and money paid in the snapshot's month per unit and kind (entitlements in force)."""
-    rows = (
-        summary.tallies(snapshot, Tally.Figure.PAID, scope, filters)
-        .values("unit_id", "kind")
-        .annotate(households=Sum("n"), money=Sum("money"))
-        .order_by("unit_id", "kind")
-    )
+    """Households and money paid in the month per unit and kind (entitlements in force).
+
+    The snapshot's month is summed from its tallies; any other month is read live through
+    `disbursement.in_force`, the same reading the tallies were counted with.
+    """
+    month = filters.month or snapshot.month
+    if month == snapshot.month:
+        rows = list(
+            summary.tallies(snapshot, Tally.Figure.PAID, scope, filters)
+            .values("unit_id", "kind")
+            .annotate(households=Sum("n"), money=Sum("money"))
+            .order_by("unit_id", "kind")
+        )
+    else:
+        rows = paid_in_month(month, scope, filters)
     section = Section(
         "beneficiaries",
-        f"{snapshot.month:%Y年%m月}保障对象及资金（在发待遇）",
+        f"{month:%Y年%m月}保障对象及资金（在发待遇）",
         ["单位", "救助类别", "户数", "月发放金额(元)"],
     )
     money_by_unit: dict[str, Decimal] = {}
@@ -307,6 +315,26 @@ def beneficiaries(
         "bar", list(money_by_unit), {"月发放金额(元)": list(money_by_unit.values())}
     )
     return section
+
+
+def paid_in_month(month: date, scope: Scope, filters: Filters) -> list[dict[str, Any]]:
+    """Households and yuan in force in a month per unit and kind, under the dashboard filters."""
+    from disbursement.in_force import month_totals
+
+    where = scope.q()
+    if filters.unit_id:
+        where &= Q(unit_id=filters.unit_id)
+    if filters.kind:
+        where &= Q(kind=filters.kind)
+    rows: dict[tuple, dict[str, Any]] = {}
+    for row in month_totals(month, where).rows:
+        key = (row["unit_id"], row["kind"])
+        out = rows.setdefault(
+            key, {"unit_id": key[0], "kind": key[1], "households": 0, "money": Decimal("0")}
+        )
+        out["households"] += row["households"]
+        out["money"] += row["amount"]
+    return [rows[k] for k in sorted(rows)]
 
 
 def open_findings(scope: Scope, filters: Filters, names: dict[int, str]) -> Section:
@@ -440,65 +468,82 @@ STATISTICS_COLUMNS = [
 
 
 def monthly_statistics(*, month: date, scope: Scope) -> list[list[Any]]:
-    """Per kind, urban/rural and unit: households, persons and money in payment, new and stopped."""
-    start, end = month_bounds(month)
-    cases = scope.filter(Case.objects.all())
-    live = cases.filter(state__in=LIVE_PAYMENT_STATES)
-    keys = ("kind", "area", "unit_id")
-    figures: dict[tuple, dict[str, Any]] = {}
+    """Per kind, urban/rural and unit: households, persons and money in force that month, new
+    and stopped; read from the entitlement history (`disbursement.in_force`), the same figures
+    the month's roster and the dashboard count, never from the cases' states today."""
+    from disbursement.in_force import month_statistics
 
-    def add(rows, **names):
-        for row in rows:
-            bucket = figures.setdefault(tuple(row[k] for k in keys), {})
-            for target, source in names.items():
-                bucket[target] = row[source]
-
-    add(
-        live.values(*keys).annotate(h=Count("id"), m=Sum("monthly_amount")),
-        households="h",
-        money="m",
-    )
-    add(
-        live.values(*keys).annotate(
-            p=Count("household__members", filter=Q(household__members__left_on__isnull=True))
-        ),
-        persons="p",
-    )
-    add(
-        cases.filter(decided_on__gte=start, decided_on__lte=end, outcome=Outcome.APPROVE)
-        .values(*keys)
-        .annotate(n=Count("id")),
-        new="n",
-    )
-    add(
-        cases.filter(
-            events__to_state=State.TERMINATED,
-            events__at__date__gte=start,
-            events__at__date__lte=end,
-        )
-        .values(*keys)
-        .annotate(n=Count("id", distinct=True)),
-        stopped="n",
-    )
+    buckets = month_statistics(month, scope.q())
     names = _unit_names()
-    order = {code: i for i, code in enumerate(Unit.objects.values_list("id", flat=True))}
-    rows = []
-    for (kind, area, unit_id), bucket in sorted(
-        figures.items(), key=lambda item: (item[0][0], item[0][1], order.get(item[0][2], 0))
-    ):
-        rows.append(
-            [
-                KIND_LABELS[kind],
-                AREA_LABELS.get(area, area),
-                names.get(unit_id, ""),
-                bucket.get("households", 0),
-                bucket.get("persons", 0),
-                bucket.get("money") or Decimal("0.00"),
-                bucket.get("new", 0),
-                bucket.get("stopped", 0),
-            ]
-        )
-    return rows
+    order = {
+        code: i for i, code in enumerate(Unit.objects.order_by("code").values_list("id", flat=True))
+    }
+    buckets.sort(key=lambda b: (b["kind"], b["area"], order.get(b["unit_id"], 0)))
+    return [
+        [
+            KIND_LABELS[b["kind"]],
+            AREA_LABELS.get(b["area"], b["area"]),
+            names.get(b["unit_id"], ""),
+            b["households"],
+            b["persons"],
+            b["money"] or Decimal("0.00"),
+            b["new"],
+            b["stopped"],
+        ]
+        for b in buckets
+    ]
+
+
+@dataclass
+class StatisticsReport:
+    """The monthly report as the region collects it: by kind and area, by unit, and detail."""
+
+    month: date
+    detail: list[list[Any]]
+    by_category: Section
+    by_unit: Section
+    totals: list[Any]
+
+    @property
+    def sections(self) -> list[Section]:
+        return [self.by_category, self.by_unit]
+
+    @property
+    def charts(self) -> dict[str, dict]:
+        return {s.key: s.chart for s in self.sections if s.chart}
+
+
+def _summed(rows: list[list[Any]], key) -> dict[Any, list[Any]]:
+    out: dict[Any, list[Any]] = {}
+    for row in rows:
+        bucket = out.setdefault(key(row), [0, 0, Decimal("0.00"), 0, 0])
+        for i, value in enumerate(row[3:8]):
+            bucket[i] += value
+    return out
+
+
+def statistics_report(*, month: date, scope: Scope) -> StatisticsReport:
+    """The month's statistics with a table and a chart per view (one reading: `monthly_statistics`)."""
+    detail = monthly_statistics(month=month, scope=scope)
+    figures = ["户数", "人数", "月发放金额(元)", "本月新增(户)", "本月停发(户)"]
+    by_category = Section("by_category", "按救助类别和城乡汇总", ["救助类别", "城乡", *figures])
+    for (kind, area), values in _summed(detail, lambda r: (r[0], r[1])).items():
+        by_category.rows.append([kind, area, *values])
+    by_category.chart = _chart(
+        "bar",
+        [f"{r[0]}（{r[1]}）" for r in by_category.rows],
+        {"月发放金额(元)": [r[4] for r in by_category.rows]},
+    )
+    by_unit = Section("by_unit", "按单位汇总", ["单位", *figures])
+    for unit, values in _summed(detail, lambda r: r[2]).items():
+        by_unit.rows.append([unit, *values])
+    by_unit.chart = _chart(
+        "bar",
+        [r[0] for r in by_unit.rows],
+        {"户数": [r[1] for r in by_unit.rows], "本月新增(户)": [r[4] for r in by_unit.rows]},
+    )
+    total = _summed(detail, lambda r: "合计").get("合计", [0, 0, Decimal("0.00"), 0, 0])
+    return StatisticsReport(month, detail, by_category, by_unit, ["合计", "", "", *total])
 
 
 # --- Third-party agencies -----------------------------------------------------------------------

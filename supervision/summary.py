@@ -58,7 +58,7 @@ def _insert(
 @transaction.atomic
 def refresh(month: date | None = None) -> DashboardSnapshot:
     """Count the dashboard's summary figures now (payments for `month`, default this month)."""
-    from disbursement.services import in_force_queryset
+    from disbursement.in_force import in_force_queryset
 
     month = (month or timezone.localdate()).replace(day=1)
     started = time.perf_counter()
@@ -91,7 +91,8 @@ def refresh(month: date | None = None) -> DashboardSnapshot:
             snapshot,
             Figure.APPLIED,
             {"unit_id": "unit_id", "kind": "kind", "month": "day", "n": "n"},
-            cases.filter(submitted_at__isnull=False)
+            # An imported household was not an application of the month it was imported in.
+            cases.filter(submitted_at__isnull=False, imported=False)
             .annotate(month=TruncMonth("submitted_at", output_field=DateField()))
             .values("unit_id", "kind", "month")
             .annotate(n=Count("id")),

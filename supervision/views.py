@@ -100,7 +100,8 @@ def _filters(request: HttpRequest, scope: Scope) -> selectors.Filters:
         int(request.GET["unit"]) if request.GET.get("unit", "").isdigit() else None
     )
     kind = request.GET.get("kind") if request.GET.get("kind") in Kind.values else None
-    return selectors.Filters(start=start, end=end, unit_id=unit_id, kind=kind)
+    month = _month(request.GET.get("month"), "month", today.replace(day=1)).replace(day=1)
+    return selectors.Filters(start=start, end=end, unit_id=unit_id, kind=kind, month=month)
 
 
 @login_required
@@ -619,22 +620,55 @@ def _complaint_action(request: HttpRequest, complaint: Complaint) -> None:
 def statistics(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     try:
-        month = _month(request.GET.get("month"), "month", today.replace(day=1))
+        month = _month(request.GET.get("month"), "month", today.replace(day=1)).replace(day=1)
     except DomainError as error:
         _fail(request, error)
         month = today.replace(day=1)
-    rows = selectors.monthly_statistics(month=month, scope=scope_for(request.user))
-    if request.GET.get("export") == "xlsx":
-        totals = ["合计", "", "", *(sum(r[i] for r in rows) for i in range(3, 8))]
-        sheet = Sheet(
-            f"{month:%Y年%m月}统计", selectors.STATISTICS_COLUMNS, rows, totals_row=totals
+    report = selectors.statistics_report(month=month, scope=scope_for(request.user))
+    export = request.GET.get("export")
+    if export == "xlsx":
+        return _xlsx(_statistics_sheets(report), f"statistics-{month:%Y-%m}.xlsx")
+    if export == "pdf":
+        from dengkou_aid.lib.pdf import render_pdf
+
+        pdf = render_pdf(
+            "supervision/pdf/statistics.html",
+            {"report": report, "columns": selectors.STATISTICS_COLUMNS, "title": _title(month)},
         )
-        return _xlsx([sheet], f"statistics-{month:%Y-%m}.xlsx")
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="statistics-{month:%Y-%m}.pdf"'
+        return response
     return render(
         request,
         "supervision/statistics.html",
-        {"rows": rows, "columns": selectors.STATISTICS_COLUMNS, "month": month},
+        {
+            "report": report,
+            "rows": report.detail,
+            "columns": selectors.STATISTICS_COLUMNS,
+            "month": month,
+            "charts": report.charts,
+            "title": _title(month),
+        },
     )
+
+
+def _title(month: date) -> str:
+    return f"磴口县{month:%Y年%m月}城乡低保、特困供养、低保边缘家庭统计月报"
+
+
+def _statistics_sheets(report: selectors.StatisticsReport) -> list[Sheet]:
+    """The detail first (the sheet the region imports), then the two summaries."""
+    month = report.month
+    return [
+        Sheet(
+            f"{month:%Y年%m月}统计",
+            selectors.STATISTICS_COLUMNS,
+            report.detail,
+            totals_row=report.totals,
+        ),
+        Sheet(report.by_category.title, report.by_category.columns, report.by_category.rows),
+        Sheet(report.by_unit.title, report.by_unit.columns, report.by_unit.rows),
+    ]
 
 
 @supervisor_only

@@ -26,6 +26,7 @@ from cases.models import (
     Case,
     CaseFile,
     DocType,
+    FileCategory,
     Outcome,
     RetentionRule,
     SignatureStep,
@@ -110,6 +111,9 @@ def _files(case: Case) -> list[ArchiveItem]:
     for f in files.order_by("uploaded_at", "id"):
         current = not f.superseded_by.all()
         notes = []
+        legacy = "原纸质档案扫描件（存量导入）" if f.category == FileCategory.LEGACY else ""
+        if legacy:
+            notes.append(legacy)
         if f.supersedes_id:
             notes.append(
                 f"更正版本，替代“{f.supersedes.original_name}”，理由：{f.correction_reason}"
@@ -328,6 +332,9 @@ def _decision_requirements(case: Case) -> list[tuple[str, bool]]:
     return rows
 
 
+LEGACY_RECORDS = "原纸质档案扫描件（办理记录及文书）"
+
+
 @dataclass
 class CheckRow:
     label: str
@@ -347,6 +354,11 @@ def completeness(case: Case) -> list[CheckRow]:
         for row in material_checklist(case)
         if row.demanded
     ]
+    if case.imported:
+        # Decided on paper before the system: its records and notices are the old file, scanned.
+        scanned = case.files.filter(category=FileCategory.LEGACY, requirement=None).exists()
+        rows.append(CheckRow(LEGACY_RECORDS, scanned, "原纸质档案"))
+        return rows
     rank = _reached_rank(case)
     for needed_from, label, test in WORKFLOW_REQUIREMENTS:
         if label == PUBLICITY and _refused_without_publicity(case):

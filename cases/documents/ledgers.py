@@ -77,7 +77,12 @@ def _cases(unit: Unit) -> QuerySet[Case]:
 @register_ledger
 def applications(unit: Unit, period: Period) -> Ledger:
     start, end = period.bounds()
-    records = _cases(unit).filter(submitted_at__range=(start, end)).order_by("submitted_at", "id")
+    # An imported household was not an application of the day it was imported.
+    records = (
+        _cases(unit)
+        .filter(submitted_at__range=(start, end), imported=False)
+        .order_by("submitted_at", "id")
+    )
 
     def row(c: Case) -> Sequence[Any]:
         return (

@@ -10,6 +10,7 @@ urlpatterns = [
     path("cases/<int:case_id>/archive/", views.archive_page, name="archive"),
     path("cases/<int:case_id>/archive.pdf", views.archive_export, name="archive_export"),
     path("cases/<int:case_id>/issue/", views.issue, name="issue"),
+    path("cases/<int:case_id>/legacy-scans/", views.legacy_scan, name="legacy_scan"),
     path(
         "cases/<int:case_id>/files/<int:file_id>/correct/", views.correct_file, name="correct_file"
     ),

@@ -32,11 +32,13 @@ from cases.models import (
     Handover,
     HandoverParty,
     Kind,
+    MaterialRequirement,
     RetentionRule,
     ServiceGuide,
 )
 from cases.permissions import case_for_user, cases_visible_to
 from cases.public import guides
+from cases.services import upload_legacy_scan
 from dengkou_aid.errors import DomainError
 
 from . import archive, handover, ledgers
@@ -101,6 +103,9 @@ def _archive_context(case) -> dict:
         "expires_on": archive.expires_on(case),
         "destruction": ArchiveDestruction.objects.filter(case=case).first(),
         "can_correct": case.state not in DECIDED_STATES,
+        "legacy_requirements": (
+            MaterialRequirement.objects.filter(kind=case.kind) if case.imported else []
+        ),
     }
 
 
@@ -181,6 +186,35 @@ def correct_file(request: HttpRequest, case_id: int, file_id: int) -> HttpRespon
     if _from_case_page(request):
         return _case_panel(case)
     return redirect("documents:archive", case_id=case.pk)
+
+
+@login_required
+@require_POST
+def legacy_scan(request: HttpRequest, case_id: int) -> HttpResponse:
+    """An imported case's old paper file, scanned, attached to its archive and marked as such."""
+    user = _staff(request)
+    case = case_for_user(user, case_id, request=request)
+    requirement = None
+    if request.POST.get("requirement"):
+        requirement = MaterialRequirement.objects.filter(
+            pk=_int(request.POST["requirement"]), kind=case.kind
+        ).first()
+    try:
+        if "file" not in request.FILES:
+            raise DomainError("请选择扫描件文件。", field="file")
+        upload_legacy_scan(
+            actor=user, case=case, file=request.FILES["file"], requirement=requirement
+        )
+    except DomainError as error:
+        context = _archive_context(case)
+        context.update(error=error, legacy_error=error, posted=request.POST)
+        return render(request, "archive/case_archive.html", context, status=error.status)
+    messages.success(request, "原纸质档案扫描件已补录。")
+    return redirect("documents:archive", case_id=case.pk)
+
+
+def _int(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
 
 
 # --- Documents ---------------------------------------------------------------------------

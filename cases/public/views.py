@@ -18,6 +18,7 @@ from django_ratelimit.decorators import ratelimit
 from accounts.models import Unit
 from cases.documents.services import ADULT_AGE
 from cases.models import LIVE_PAYMENT_STATES, Case, Kind
+from cases.payments import amounts_for_cases
 from dengkou_aid.lib.masking import mask_name
 
 from .guides import guides_for
@@ -93,17 +94,23 @@ def standing_list(unit: Unit, village_id: int | None = None) -> list[dict]:
     )
     if village_id is not None:
         cases = cases.filter(village_id=village_id)
+    cases = [
+        case
+        for case in cases
+        if not (case.kind == Kind.TEKUN and case.applicant.age_on(today) < ADULT_AGE)
+    ]
+    paid = amounts_for_cases(case.pk for case in cases)
     rows = []
     for case in cases:
-        if case.kind == Kind.TEKUN and case.applicant.age_on(today) < ADULT_AGE:
-            continue
+        shown = paid.get(case.pk)
         rows.append(
             {
                 "name": mask_name(case.applicant.name),
                 "village": case.village.name,
                 "household_size": case.size,
                 "kind": case.get_kind_display(),
-                "amount": case.monthly_amount,
+                "amount": shown.amount if shown else case.monthly_amount,
+                "ahead": shown.ahead if shown else "",
             }
         )
     return rows

@@ -45,6 +45,7 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (and .doc)
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _CHUNK = 64 * 1024
 _BLANKS = " \t\r\n\u3000\ufeff"
+_SURROGATE = re.compile("[\udc80-\udcff]")
 _ROW_TAG = f"{{{SHEET_MAIN_NS}}}row"
 _SHEET_DATA_TAG = f"{{{SHEET_MAIN_NS}}}sheetData"
 
@@ -202,8 +203,15 @@ OVERFLOW = "（表头以外的列）"
 OVERFLOW_REASON = "该行的列数多于表头（可能含有未加引号的逗号）"
 
 
+MISENCODED = "（编码有误的行）"
+MISENCODED_REASON = "该行的文字编码与文件其余各行不同（可能是从其他文件粘贴的GBK文字），无法读取，请重新录入该行"
+
+
 def overflow_reason(values: dict[str, str]) -> str | None:
-    """The reason to refuse a row read with more values than the header, or None."""
+    """The reason to refuse a row read with more values than the header, or with bytes that
+    are not in the file's encoding; None for a readable row."""
+    if values.get(MISENCODED):
+        return MISENCODED_REASON
     return OVERFLOW_REASON if values.get(OVERFLOW) else None
 
 
@@ -214,8 +222,13 @@ def _data_rows(
     for line_no, values in rows:
         if not any(values):
             continue
+        misencoded = any(_SURROGATE.search(v) for v in values)
+        if misencoded:
+            values = [_SURROGATE.sub("", v) for v in values]
         padded = values[:width] + [""] * (width - len(values))
         row = dict(zip(header, padded, strict=True))
+        if misencoded:
+            row[MISENCODED] = "1"
         surplus = [v for v in values[width:] if v]
         if surplus:
             row[OVERFLOW] = ",".join(surplus)
@@ -316,7 +329,9 @@ def _csv_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
     encoding = _detect_encoding(stream)
     stream.seek(0)
     buffered = io.BufferedReader(_NonClosing(stream), _CHUNK)
-    text = io.TextIOWrapper(buffered, encoding=encoding, newline="")
+    # Undecodable bytes (only in a mostly-UTF-8 file, see _detect_encoding) become lone
+    # surrogates, which _data_rows turns into a refused row.
+    text = io.TextIOWrapper(buffered, encoding=encoding, errors="surrogateescape", newline="")
     try:
         reader = csv.reader(text)
         while True:
@@ -342,7 +357,27 @@ def _detect_encoding(stream: BinaryIO) -> str:
     for encoding in ("utf-8-sig", "gb18030"):
         if _decodes(stream, encoding):
             return encoding
+    if _mostly_utf8(stream):
+        # A UTF-8 file with a few lines pasted in another encoding: those lines are read with
+        # their bad bytes escaped and refused one by one, the rest of the file is read.
+        return "utf-8-sig"
     raise TableError("CSV 文件编码无法识别，请另存为 UTF-8 或 GBK 编码后上传")
+
+
+def _mostly_utf8(stream: BinaryIO) -> bool:
+    """More than half of the lines with non-ASCII bytes decode as UTF-8."""
+    stream.seek(0)
+    good = bad = 0
+    for line in stream:
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad += 1
+        else:
+            good += 1
+    return good > bad
 
 
 def _peek(stream: BinaryIO) -> bytes:

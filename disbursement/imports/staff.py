@@ -142,8 +142,19 @@ def _parse(line: int, values: dict[str, str], units: dict[str, Unit]) -> StaffRo
     return StaffRow(line, full_name, unit, village, roles, phone, username)
 
 
+def _role_names(value: str) -> list[str]:
+    """The role names of a cell; a name that itself holds a separator ("嘎查村/社区协理员")
+    is taken whole before the cell is split."""
+    whole = []
+    for name in sorted(ROLE_NAMES, key=len, reverse=True):
+        if _ROLE_SEPARATORS.search(name) and name in value:
+            whole.append(name)
+            value = value.replace(name, "、")
+    return whole + [name.strip() for name in _ROLE_SEPARATORS.split(value) if name.strip()]
+
+
 def _roles(value: str, problems: list[str]) -> list[str]:
-    names = [name.strip() for name in _ROLE_SEPARATORS.split(value) if name.strip()]
+    names = _role_names(value)
     if not names:
         problems.append("缺少岗位")
         return []

@@ -45,6 +45,7 @@ from disbursement.models import (
     ReviewTrigger,
 )
 
+from ..in_force import shown_amount, shown_amounts_for_cases
 from . import change_reports, comparison, facts
 from . import services as reviews
 
@@ -187,6 +188,7 @@ def _detail_page(
         "reviews/review_detail.html",
         {
             "review": review,
+            "paid": shown_amount(review.entitlement),
             "members": members,
             "signatures": review.signatures.all(),
             "findings": review.findings.all()[:50],
@@ -417,6 +419,15 @@ def _decimal(value) -> Decimal | None:
 # --- Household history -------------------------------------------------------------------
 
 
+def _with_shown_amounts(cases: QuerySet) -> list:
+    """The household's cases, each with the amount in force this month (and any change ahead)."""
+    cases = list(cases)
+    shown = shown_amounts_for_cases(c.pk for c in cases)
+    for case in cases:
+        case.shown_amount = shown.get(case.pk)
+    return cases
+
+
 @login_required
 def household_history(request: HttpRequest, pk: int) -> HttpResponse:
     """Decisions, reviews, adjustments and the amount month by month, for one household."""
@@ -433,7 +444,7 @@ def household_history(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "household": household,
             "members": household.members.order_by("id"),
-            "cases": household.cases.order_by("submitted_at"),
+            "cases": _with_shown_amounts(household.cases.order_by("submitted_at")),
             "reviews": household.reviews.order_by("-opened_on", "-id"),
             "changes": changes,
             "amounts": amounts_over_time(changes),

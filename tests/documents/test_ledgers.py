@@ -79,7 +79,15 @@ def test_the_excel_export_has_a_sheet_per_register(people, login):
 
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["申请受理登记", "审核确认登记", "停发（终止）登记"]
+    assert workbook.sheetnames == [
+        "申请受理登记",
+        "审核确认登记",
+        "停发（终止）登记",
+        "待遇调整（增发、减发）登记",
+        "停发登记（按决定日期）",
+        "复核登记",
+        "资金发放登记",
+    ]
     assert workbook["审核确认登记"].max_row == 2
 
 

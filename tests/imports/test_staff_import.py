@@ -106,3 +106,19 @@ def test_the_staff_sheet_keeps_the_administrator_out_of_business_roles_and_audit
     assert not User.objects.filter(full_name="兼职管理").exists()
     [granted] = AuditLog.objects.filter(action=AuditLog.Action.ROLE_GRANTED)
     assert granted.user == administrator and "经办人" in granted.detail
+
+
+def test_the_templates_own_role_labels_import_whole(caseload, administrator, login):
+    client = login(administrator)
+    rows = [
+        ["孔协理", "150822100", "样例嘎查A", "嘎查村/社区协理员", "13900000011", ""],
+        ["钱分管", "150822100", "", "直接责任人（分管领导）/经办人", "13900000012", ""],
+    ]
+    page = upload(client, "staff", staff_file(rows)).content.decode()
+    assert "岗位无效" not in page
+    confirm(client, latest_batch())
+    assert User.objects.get(full_name="孔协理").role_codes == {Role.VILLAGE_ASSISTANT}
+    assert User.objects.get(full_name="钱分管").role_codes == {
+        Role.DIRECT_RESPONSIBLE,
+        Role.HANDLER,
+    }

@@ -170,3 +170,22 @@ def test_a_tekun_review_ticks_the_daily_living_indicators_not_met(paid, people, 
     # Two indicators not met: partial care. Rural basic 1020 + partial care 495 = 1515 元.
     assert review.working["care_tier"] == "partial"
     assert review.assessed_amount == 1515
+
+
+def test_a_review_shows_the_amount_in_force_not_a_stop_scheduled_ahead(paid, people, login, client):
+    from disbursement.models import ChangeSource
+    from disbursement.services import stop_entitlement
+
+    case = paid(amount="1340")
+    stop_entitlement(
+        entitlement=case.entitlement,
+        effective_month=date(2027, 3, 1),
+        reason="渐退期满",
+        source=ChangeSource.PHASE_OUT,
+        actor=people.handler,
+    )
+    with at(date(2026, 11, 18)):
+        login(people.handler)
+        client.post(f"/reviews/households/{case.household_id}/open/")
+        page = client.get(f"/reviews/{Review.objects.get().pk}/").content.decode()
+    assert "现行月救助金额：1340.00元（自2027年3月起：停发）" in page

@@ -180,3 +180,19 @@ def test_a_unit_leaders_monthly_flow_counts_only_the_units_cases(people):
     sections = dashboard(scope=dashboard_scope_for(people.first), filters=november, today=TODAY)
     mine = Case.objects.filter(unit=people.unit_a, submitted_at__month=11).count()
     assert section(sections, "flow").rows[0][:2] == ["2026-11", mine] == ["2026-11", 1]
+
+
+def test_imported_households_are_not_applications_of_the_import_month(people):
+    decide(people.village_a, state=State.IN_PAYMENT, submitted_at=local(2026, 11, 12, 9))
+    for _ in range(3):
+        decide(
+            people.village_a,
+            state=State.IN_PAYMENT,
+            submitted_at=local(2026, 11, 20, 9),
+            imported=True,
+        )
+    summary.refresh(TODAY)
+    flow = {
+        row[0]: row[1:] for row in section(dashboard(scope=COUNTY, filters=FILTERS), "flow").rows
+    }
+    assert flow["2026-11"][0] == 1

@@ -11,11 +11,14 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.access import Scope
-from cases.models import Case, CaseEvent, Kind, Outcome, State
+from cases.models import Case, Kind, Outcome, State
+from disbursement.models import ChangeSource
+from disbursement.services import stop_entitlement
 from supervision.models import AssessmentWeights, Finding, Rule, SpotCheckSample
 from supervision.selectors import agency_sheet, monthly_statistics, yearly_assessment
 from supervision.services import draw_spot_check_sample
 
+from ..disbursement.conftest import entitled
 from ..factories import CaseFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,38 +30,27 @@ def case_in(village, state, **fields):
     return case
 
 
-def test_monthly_statistics_count_households_persons_money_new_and_stopped(people):
-    paid = case_in(
-        people.village_a,
-        State.IN_PAYMENT,
-        monthly_amount=Decimal("400.00"),
-        decided_on=date(2026, 3, 5),
-        outcome=Outcome.APPROVE,
-    )
+def test_monthly_statistics_read_the_entitlements_in_force_that_month(people):
+    paid = entitled(people.village_a, seed=1, amount="400.00", decided_on=date(2026, 2, 5))
     PersonFactory(household=paid.household, relation="child")
-    case_in(
-        people.village_a,
-        State.STANDING_PUBLICITY,
-        monthly_amount=Decimal("250.50"),
-        decided_on=date(2025, 12, 1),
-        outcome=Outcome.APPROVE,
+    entitled(people.village_a, seed=2, amount="250.50", decided_on=date(2025, 11, 1))
+    stopped = entitled(people.village_a, seed=3, amount="300.00", decided_on=date(2025, 5, 1))
+    stop_entitlement(
+        entitlement=stopped,
+        effective_month=date(2026, 3, 1),
+        reason="死亡",
+        source=ChangeSource.DEATH,
+        actor=None,
     )
-    stopped = case_in(people.village_a, State.TERMINATED, decided_on=date(2025, 5, 1))
-    CaseEvent.objects.create(
-        case=stopped,
-        seq=1,
-        action="terminate",
-        label="终止",
-        from_state="in_payment",
-        to_state="terminated",
-        at=timezone.make_aware(datetime(2026, 3, 18, 10)),
-    )
+    # Approved in March: paid from April, not a March household.
+    entitled(people.village_a, seed=4, amount="500.00", decided_on=date(2026, 3, 2))
     rows = monthly_statistics(month=date(2026, 3, 1), scope=Scope(everything=True))
+    # 400 + 250.50; the new one started in March, the stopped one was last paid in February.
     assert rows == [["城乡低保", "农村牧区", "巴彦高勒镇", 2, 3, Decimal("650.50"), 1, 1]]
 
 
 def test_the_statistics_export_to_excel_with_totals(people, login):
-    case_in(people.village_b, State.IN_PAYMENT, monthly_amount=Decimal("300.00"))
+    entitled(people.village_b, seed=5, amount="300.00", decided_on=date(2026, 1, 10))
     response = login(people.supervisor).get("/supervision/statistics/?month=2026-03&export=xlsx")
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert [c.value for c in sheet[2]][:6] == ["城乡低保", "农村牧区", "隆盛合镇", 1, 1, 300]
@@ -118,3 +110,20 @@ def test_the_yearly_score_follows_the_counties_weights_and_shows_its_evidence(pe
     assert {row["unit"].pk: row for row in yearly_assessment(year=2026)}[people.unit_a.pk][
         "score"
     ] == Decimal("75.0")
+
+
+def test_the_statistics_report_has_a_chart_beside_each_table_and_prints_to_pdf(people, login):
+    entitled(people.village_a, seed=6, amount="400.00", decided_on=date(2026, 1, 10))
+    entitled(people.village_b, seed=7, amount="300.00", decided_on=date(2026, 1, 10))
+    client = login(people.supervisor)
+    page = client.get("/supervision/statistics/?month=2026-03").content.decode()
+    for key in ("by_category", "by_unit"):
+        assert f'data-testid="chart-{key}"' in page and f'data-testid="table-{key}"' in page
+    assert "echarts.min.js" in page and 'id="dashboard-charts"' in page
+    pdf = client.get("/supervision/statistics/?month=2026-03&export=pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    book = load_workbook(
+        io.BytesIO(client.get("/supervision/statistics/?month=2026-03&export=xlsx").content)
+    )
+    assert book.sheetnames == ["2026年03月统计", "按救助类别和城乡汇总", "按单位汇总"]
+    assert [c.value for c in book["按单位汇总"][2]][:2] == ["巴彦高勒镇", 1]

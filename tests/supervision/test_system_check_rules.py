@@ -216,3 +216,17 @@ def test_a_supervisor_runs_the_checks_on_demand_and_a_township_may_not(people, d
     assert login(people.first).post("/supervision/findings/run/").status_code == 404
     response = login(people.supervisor, Client()).post("/supervision/findings/run/", follow=True)
     assert "新发现1个问题" in response.content.decode()
+
+
+def test_age_rule_reads_imported_cases_too(people):
+    from cases.models import Person
+
+    from ..disbursement.conftest import entitled
+
+    entitlement = entitled(people.village_a, kind=Kind.TEKUN, amount="1200", state=State.IN_PAYMENT)
+    case = entitlement.case
+    Case.objects.filter(pk=case.pk).update(imported=True)
+    Person.objects.filter(pk=case.applicant_id).update(birth_date=date(1996, 6, 1))
+    evidence = fired(Rule.AGE_RULE, case)
+    assert evidence["age_at_decision"] == 30 and evidence["imported"] is True
+    assert evidence["decided_on"] == str(entitlement.start_month)
