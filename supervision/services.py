@@ -515,32 +515,35 @@ def record_investigation(
     substantiated: bool,
     findings: Iterable[Finding] = (),
 ) -> Complaint:
+    """The county's finding on a complaint; a substantiated one raises a finding on the unit."""
     _require_supervisor(actor)
-    _require_open(complaint)
-    if complaint.state == Complaint.State.HANDED_OFF:
-        raise Conflict("该信访举报已转乡镇办理，须待乡镇反馈后再记录调查情况。")
     if not investigation.strip():
         raise DomainError("请填写调查情况。", field="investigation")
-    complaint.investigation = investigation.strip()
-    complaint.substantiated = substantiated
-    complaint.state = Complaint.State.INVESTIGATED
-    complaint.save(update_fields=["investigation", "substantiated", "state"])
-    if substantiated and complaint.unit_id:
-        finding, _ = Finding.objects.get_or_create(
-            rule=Rule.COMPLAINT,
-            case=complaint.case,
-            unit_id=complaint.unit_id,
-            state=Finding.State.OPEN,
-            defaults={
-                "evidence": {
-                    "complaint": complaint.pk,
-                    "subject": complaint.subject,
-                    "investigation": complaint.investigation,
-                }
-            },
-        )
-        complaint.findings.add(finding)
-    complaint.findings.add(*findings)
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        _require_open(complaint)
+        if complaint.state == Complaint.State.HANDED_OFF:
+            raise Conflict("该信访举报已转乡镇办理，须待乡镇反馈后再记录调查情况。")
+        complaint.investigation = investigation.strip()
+        complaint.substantiated = substantiated
+        complaint.state = Complaint.State.INVESTIGATED
+        complaint.save(update_fields=["investigation", "substantiated", "state"])
+        if substantiated and complaint.unit_id:
+            finding, _ = Finding.objects.get_or_create(
+                rule=Rule.COMPLAINT,
+                case=complaint.case,
+                unit_id=complaint.unit_id,
+                state=Finding.State.OPEN,
+                defaults={
+                    "evidence": {
+                        "complaint": complaint.pk,
+                        "subject": complaint.subject,
+                        "investigation": complaint.investigation,
+                    }
+                },
+            )
+            complaint.findings.add(finding)
+        complaint.findings.add(*findings)
     return complaint
 
 

@@ -75,14 +75,14 @@ def answer_as_township(
     *, complaint: Complaint, actor: User, answer: str, substantiated: bool | None
 ) -> Complaint:
     """The township reports what it found and did back to the county."""
-    if actor.unit_id != complaint.handed_to_id or not actor.has_role(*TOWNSHIP_ROLES):
-        raise NotAllowed("转办的信访举报须由承办单位的经办人或负责人反馈。")
     if not answer.strip():
         raise DomainError("请填写调查处理情况。", field="answer")
     if substantiated is None:
         raise DomainError("请选择反映问题是否属实。", field="substantiated")
     with transaction.atomic():
         complaint = _locked(complaint)
+        if actor.unit_id != complaint.handed_to_id or not actor.has_role(*TOWNSHIP_ROLES):
+            raise NotAllowed("转办的信访举报须由承办单位的经办人或负责人反馈。")
         if complaint.state != Complaint.State.HANDED_OFF:
             raise Conflict("该信访举报不在待乡镇反馈状态。")
         complaint.township_answer = answer.strip()
