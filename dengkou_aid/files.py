@@ -36,6 +36,7 @@ from disbursement.selectors import export_for_user
 from supervision.models import (
     ComplaintReply,
     RectificationAttachment,
+    RevocationDecision,
     SpotCheckPhoto,
     TrainingMaterialVersion,
 )
@@ -138,6 +139,15 @@ def _training_material(request: HttpRequest, user: User, pk: int) -> StoredFile:
     return StoredFile(version.file, f"{version.material.title}-第{version.number}版", version)
 
 
+def _revocation_decision(request: HttpRequest, user: User, pk: int) -> StoredFile:
+    # Part of the case's archive: whoever may see the case may read it.
+    decision = RevocationDecision.objects.select_related("revocation").filter(pk=pk).first()
+    if decision is None:
+        raise not_found(request, user, "revocation_decision", pk)
+    case_for_user(user, decision.revocation.case_id, request=request)
+    return StoredFile(decision.file, f"撤销决定书-{decision.number}.pdf", decision)
+
+
 KINDS: dict[str, Callable[[HttpRequest, User, int], StoredFile]] = {
     "material": _material,
     "document": _document,
@@ -148,6 +158,7 @@ KINDS: dict[str, Callable[[HttpRequest, User, int], StoredFile]] = {
     "rectification": _rectification_attachment,
     "complaint_reply": _complaint_reply,
     "training": _training_material,
+    "revocation": _revocation_decision,
 }
 
 

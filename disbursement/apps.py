@@ -8,3 +8,4 @@ class DisbursementConfig(AppConfig):
     def ready(self) -> None:
         # Registers the import record as the first section of an imported case's archive.
         from .imports import caseload as caseload_import  # noqa: F401
+        from .reviews import archive as review_archive  # noqa: F401

@@ -37,6 +37,7 @@ from .models import (
     SpotCheckSample,
 )
 from .notices import notify_unit, require_supervisor
+from .revocations import issue_revocation_decision
 
 CHUNK = 1000
 LEADER_ROLES = (Role.FIRST_RESPONSIBLE, Role.DIRECT_RESPONSIBLE)
@@ -426,13 +427,15 @@ def revoke_decision(
             revoked_by=actor,
         )
         _stop_payment(case=case, actor=actor, stop_from=stop_from, reason=reason.strip())
+        decision = issue_revocation_decision(revocation=revocation, actor=actor)
         if finding is not None:
             _close_finding(finding, note="已撤销审核确认决定")
         transaction.on_commit(
             lambda: _notify_unit(
                 case.unit_id,
                 key=f"revocation:{revocation.pk}",
-                title=f"县民政局撤销了案件{case.number}的审核确认决定，自{stop_from:%Y年%m月}起停发",
+                title=f"县民政局撤销了案件{case.number}的审核确认决定（{decision.number}），"
+                f"自{stop_from:%Y年%m月}起停发",
                 body=reason.strip(),
                 url=f"/cases/{case.pk}/",
             )
