@@ -34,6 +34,7 @@ from disbursement.imports.caseload import batches_visible_to
 from disbursement.models import ExportJob
 from disbursement.selectors import export_for_user
 from supervision.models import (
+    AgencyAcceptance,
     ComplaintReply,
     RectificationAttachment,
     RevocationDecision,
@@ -148,6 +149,13 @@ def _revocation_decision(request: HttpRequest, user: User, pk: int) -> StoredFil
     return StoredFile(decision.file, f"撤销决定书-{decision.number}.pdf", decision)
 
 
+def _acceptance(request: HttpRequest, user: User, pk: int) -> StoredFile:
+    acceptance = AgencyAcceptance.objects.select_related("agency").filter(pk=pk).first()
+    if acceptance is None or not is_supervisor(user):
+        raise not_found(request, user, "agency_acceptance", pk)
+    return StoredFile(acceptance.file, f"考核验收-{acceptance.number}.pdf", acceptance)
+
+
 KINDS: dict[str, Callable[[HttpRequest, User, int], StoredFile]] = {
     "material": _material,
     "document": _document,
@@ -159,6 +167,7 @@ KINDS: dict[str, Callable[[HttpRequest, User, int], StoredFile]] = {
     "complaint_reply": _complaint_reply,
     "training": _training_material,
     "revocation": _revocation_decision,
+    "acceptance": _acceptance,
 }
 
 

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from . import views
+from .agencies import views as agency_views
 
 app_name = "supervision"
 
@@ -29,6 +30,11 @@ urlpatterns = [
     path("training/", include("supervision.training.urls")),
     path("statistics/", views.statistics, name="statistics"),
     path("agencies/", views.agencies, name="agencies"),
+    path(
+        "agencies/<int:agency_id>/acceptance/<int:year>/",
+        agency_views.acceptance,
+        name="agency_acceptance",
+    ),
     path("assessment/", views.assessment, name="assessment"),
     path(
         "assessment/<int:year>/<int:unit_id>/",

@@ -724,7 +724,14 @@ def agencies(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "supervision/agencies.html",
-        {"rows": rows, "columns": columns, "start": start, "end": end},
+        {
+            "rows": rows,
+            "columns": columns,
+            "start": start,
+            "end": end,
+            "agencies": [r["agency"] for r in sheet],
+            "year": start.year,
+        },
     )
 
 
