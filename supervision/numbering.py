@@ -26,15 +26,20 @@ SERIES = {
 }
 
 
-def next_number(series: str, *, on: date | None = None) -> str:
-    """Take the next number of a series in Dengkou's year; call inside a transaction."""
+def lock_series(series: str, *, on: date | None = None) -> CountyNumber:
+    """Lock a series' counter for Dengkou's year (created at its first use); call inside a
+    transaction. Two supervisors issuing at once wait here one after the other."""
     year = (on or timezone.localdate()).year
     CountyNumber.objects.get_or_create(series=series, year=year)
-    # Lock the counter row: two supervisors issuing at once must not share a number.
-    counter = CountyNumber.objects.select_for_update().get(series=series, year=year)
+    return CountyNumber.objects.select_for_update().get(series=series, year=year)
+
+
+def next_number(series: str, *, on: date | None = None) -> str:
+    """Take the next number of a series in Dengkou's year; call inside a transaction."""
+    counter = lock_series(series, on=on)
     counter.last += 1
     counter.save(update_fields=["last"])
-    return f"{SERIES[series]}〔{year}〕{counter.last}号"
+    return f"{SERIES[series]}〔{counter.year}〕{counter.last}号"
 
 
 def sign_county(*, actor: User, act: str, over: dict[str, Any], text: str = "") -> CountySignature:

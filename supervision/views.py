@@ -508,7 +508,7 @@ def bulletin_list(request: HttpRequest) -> HttpResponse:
 
 @supervisor_only
 def complaint_list(request: HttpRequest) -> HttpResponse:
-    complaints = Complaint.objects.select_related("unit", "case", "assignee")
+    complaints = Complaint.objects.select_related("unit", "case", "assignee", "handed_to")
     if request.GET.get("state") in Complaint.State.values:
         complaints = complaints.filter(state=request.GET["state"])
     return render(

@@ -13,7 +13,14 @@ from dengkou_aid.errors import Conflict, DomainError
 
 from ..models import Bulletin, CountySignature
 from ..notices import notify_unit, require_supervisor
-from ..numbering import cn_date, next_number, render_into, sign_county, signature_lines
+from ..numbering import (
+    cn_date,
+    lock_series,
+    next_number,
+    render_into,
+    sign_county,
+    signature_lines,
+)
 from .selectors import bulletin_figures
 
 UNIT_READERS = (Role.HANDLER, Role.FIRST_RESPONSIBLE, Role.DIRECT_RESPONSIBLE)
@@ -33,12 +40,10 @@ def issue_bulletins(*, period_start: date, period_end: date, actor: User) -> lis
     period = f"{period_start:%Y年%m月%d日}至{period_end:%Y年%m月%d日}"
     today = timezone.localdate()
     with transaction.atomic():
-        # Lock the period: two supervisors pressing at once must not issue it twice.
-        if (
-            Bulletin.objects.select_for_update()
-            .filter(period_start=period_start, period_end=period_end)
-            .exists()
-        ):
+        # Take the number series' lock before looking: two supervisors pressing at once
+        # must not issue the period twice (the second waits, then finds it issued).
+        lock_series("bulletin", on=today)
+        if Bulletin.objects.filter(period_start=period_start, period_end=period_end).exists():
             raise Conflict("本期工作通报已印发，不能重复印发。")
         bulletins = [
             _issue(
