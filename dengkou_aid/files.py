@@ -33,8 +33,16 @@ from disbursement.exports import download_name
 from disbursement.imports.caseload import batches_visible_to
 from disbursement.models import ExportJob
 from disbursement.selectors import export_for_user
-from supervision.models import SpotCheckPhoto
-from supervision.selectors import bulletins_visible_to, is_supervisor
+from supervision.models import (
+    AgencyAcceptance,
+    ComplaintReply,
+    RectificationAttachment,
+    RevocationDecision,
+    SpotCheckPhoto,
+    TrainingMaterialVersion,
+)
+from supervision.selectors import bulletins_visible_to, findings_visible_to, is_supervisor
+from supervision.training.selectors import may_read_library
 
 # filetype never looks past the first 8 KiB.
 _HEAD = 8192
@@ -108,6 +116,48 @@ def _spot_check_photo(request: HttpRequest, user: User, pk: int) -> StoredFile:
     return StoredFile(photo.file, name, photo, sensitive=True)
 
 
+def _rectification_attachment(request: HttpRequest, user: User, pk: int) -> StoredFile:
+    # Seen by whoever sees the finding: the county and the rectifying unit.
+    attachment = RectificationAttachment.objects.filter(
+        pk=pk, rectification__finding__in=findings_visible_to(user)
+    ).first()
+    if attachment is None:
+        raise not_found(request, user, "rectification_attachment", pk)
+    return StoredFile(attachment.file, attachment.original_name, attachment)
+
+
+def _complaint_reply(request: HttpRequest, user: User, pk: int) -> StoredFile:
+    # The letter names the complainant: county supervisors only, every read audited.
+    reply = ComplaintReply.objects.filter(pk=pk).first()
+    if reply is None or not is_supervisor(user):
+        raise not_found(request, user, "complaint_reply", pk)
+    return StoredFile(reply.file, f"信访事项答复意见书-{reply.number}.pdf", reply, sensitive=True)
+
+
+def _training_material(request: HttpRequest, user: User, pk: int) -> StoredFile:
+    # The library is for everyone with a business role, village assistants included.
+    version = TrainingMaterialVersion.objects.select_related("material").filter(pk=pk).first()
+    if version is None or not may_read_library(user):
+        raise not_found(request, user, "training_material", pk)
+    return StoredFile(version.file, f"{version.material.title}-第{version.number}版", version)
+
+
+def _revocation_decision(request: HttpRequest, user: User, pk: int) -> StoredFile:
+    # Part of the case's archive: whoever may see the case may read it.
+    decision = RevocationDecision.objects.select_related("revocation").filter(pk=pk).first()
+    if decision is None:
+        raise not_found(request, user, "revocation_decision", pk)
+    case_for_user(user, decision.revocation.case_id, request=request)
+    return StoredFile(decision.file, f"撤销决定书-{decision.number}.pdf", decision)
+
+
+def _acceptance(request: HttpRequest, user: User, pk: int) -> StoredFile:
+    acceptance = AgencyAcceptance.objects.select_related("agency").filter(pk=pk).first()
+    if acceptance is None or not is_supervisor(user):
+        raise not_found(request, user, "agency_acceptance", pk)
+    return StoredFile(acceptance.file, f"考核验收-{acceptance.number}.pdf", acceptance)
+
+
 KINDS: dict[str, Callable[[HttpRequest, User, int], StoredFile]] = {
     "material": _material,
     "document": _document,
@@ -115,6 +165,11 @@ KINDS: dict[str, Callable[[HttpRequest, User, int], StoredFile]] = {
     "import": _import,
     "bulletin": _bulletin,
     "photo": _spot_check_photo,
+    "rectification": _rectification_attachment,
+    "complaint_reply": _complaint_reply,
+    "training": _training_material,
+    "revocation": _revocation_decision,
+    "acceptance": _acceptance,
 }
 
 

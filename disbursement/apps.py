@@ -17,3 +17,4 @@ class DisbursementConfig(AppConfig):
 
         # Adjustments, stops, reviews and payments join the unit ledgers (台账).
         from . import ledgers  # noqa: F401
+        from .reviews import archive as review_archive  # noqa: F401

@@ -7,14 +7,23 @@ from django.contrib import admin
 from cases.documents.admin import ReadOnlyAdmin
 
 from .models import (
+    AgencyAcceptance,
     AssessmentWeights,
+    Attendance,
     Bulletin,
     Complaint,
+    ComplaintReply,
+    CountySignature,
     Finding,
     Rectification,
+    RectificationAttachment,
     Revocation,
+    RevocationDecision,
     SpotCheckDraw,
     SpotCheckSample,
+    TrainingMaterial,
+    TrainingMaterialVersion,
+    TrainingSession,
 )
 
 
@@ -47,5 +56,20 @@ class ComplaintAdmin(ReadOnlyAdmin):
     exclude = ("complainant_name", "complainant_contact")
 
 
-admin.site.register((Bulletin, Revocation), ReadOnlyAdmin)
+admin.site.register(
+    (
+        Bulletin,
+        Revocation,
+        RevocationDecision,
+        RectificationAttachment,
+        ComplaintReply,
+        AgencyAcceptance,
+        CountySignature,
+        TrainingMaterial,
+        TrainingMaterialVersion,
+        TrainingSession,
+        Attendance,
+    ),
+    ReadOnlyAdmin,
+)
 admin.site.register(AssessmentWeights)

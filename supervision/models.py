@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Unit
-from cases.models import Case, ImmutableModel, Kind, Signature
+from cases.models import Case, ImmutableModel, Kind, Signature, SignedRecord
 from dengkou_aid.lib.crypto import EncryptedCharField
 
 
@@ -29,6 +29,14 @@ class Rule(models.TextChoices):
     PUBLICITY_SHORT = "publicity_short", "公示期不足"
     SPOT_CHECK = "spot_check", "实地监督核查发现问题"
     COMPLAINT = "complaint", "信访举报查实问题"
+
+
+class Source(models.TextChoices):
+    """Where a finding came from, as a bulletin groups them (六)."""
+
+    SYSTEM = "system", "系统监督核查发现的问题"
+    FIELD = "field", "实地监督核查发现的问题"
+    COMPLAINT = "complaint", "信访举报查实的问题"
 
 
 SYSTEM_RULES = (
@@ -93,6 +101,23 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_rule_display()} #{self.pk}"
+
+    @property
+    def source(self) -> str:
+        return source_of(self.rule)
+
+    @property
+    def source_label(self) -> str:
+        return Source(self.source).label
+
+
+def source_of(rule: str) -> str:
+    """The bulletin's group of a rule: a field spot check, a complaint, or a system check."""
+    if rule == Rule.SPOT_CHECK:
+        return Source.FIELD
+    if rule == Rule.COMPLAINT:
+        return Source.COMPLAINT
+    return Source.SYSTEM
 
 
 class SpotCheckDraw(models.Model):
@@ -202,6 +227,16 @@ class Bulletin(ImmutableModel):
         related_name="bulletins",
     )
     title = models.CharField("标题", max_length=200)
+    number = models.CharField("文号", max_length=40, blank=True, db_default="")
+    issued_on = models.DateField("印发日期", null=True, blank=True)
+    signature = models.OneToOneField(
+        "CountySignature",
+        verbose_name="签发",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bulletin",
+    )
     figures = models.JSONField("通报数据", default=dict)
     file = models.FileField("PDF", upload_to="bulletins/%Y/")
     sha256 = models.CharField(max_length=64)
@@ -261,6 +296,68 @@ class Rectification(models.Model):
             return None
         return timezone.localdate(self.answered_at) <= self.due_on
 
+    @property
+    def overdue(self) -> bool:
+        """Still waiting for the unit's answer after its due date."""
+        return self.state == self.State.ORDERED and self.due_on < timezone.localdate()
+
+
+class RectificationAttachment(ImmutableModel):
+    """A file the unit sends with its answer to a rectification order (a scan, a photo)."""
+
+    rectification = models.ForeignKey(
+        Rectification, on_delete=models.PROTECT, related_name="attachments"
+    )
+    round = models.PositiveSmallIntegerField("第几次反馈", default=1)
+    file = models.FileField("附件", upload_to="rectifications/%Y/%m/")
+    original_name = models.CharField("文件名", max_length=200)
+    mime = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "整改反馈附件"
+        verbose_name_plural = "整改反馈附件"
+        ordering = ["uploaded_at", "id"]
+
+
+class CountySignature(SignedRecord):
+    """The county supervisor's signature on a county act: a bulletin, a reply letter, an
+    acceptance sheet, a revocation decision."""
+
+    class Act(models.TextChoices):
+        BULLETIN = "bulletin", "签发工作通报"
+        COMPLAINT_REPLY = "complaint_reply", "签发信访答复意见书"
+        ACCEPTANCE = "acceptance", "签署第三方机构考核验收"
+        REVOCATION_DECISION = "revocation_decision", "签发撤销决定书"
+
+    act = models.CharField("签署事项", max_length=30, choices=Act.choices)
+    text = models.TextField("签署意见", blank=True)
+
+    class Meta:
+        verbose_name = "县民政局签署"
+        verbose_name_plural = "县民政局签署"
+
+
+class CountyNumber(models.Model):
+    """The last number of a county document series in a year (磴民政通〔2026〕N号);
+    locked while a number is taken."""
+
+    series = models.CharField(max_length=20)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "县民政局文号序列"
+        verbose_name_plural = "县民政局文号序列"
+        constraints = [
+            models.UniqueConstraint(fields=["series", "year"], name="unique_county_number")
+        ]
+
 
 class Revocation(ImmutableModel):
     """The county's revocation of a unit's decision (撤销审核确认决定), signed."""
@@ -282,6 +379,21 @@ class Revocation(ImmutableModel):
         verbose_name_plural = "撤销审核确认决定"
 
 
+class RevocationDecision(ImmutableModel):
+    """The numbered revocation decision (撤销决定书) the county issues for a revocation."""
+
+    revocation = models.OneToOneField(Revocation, on_delete=models.PROTECT, related_name="decision")
+    number = models.CharField("文号", max_length=40, unique=True)
+    issued_on = models.DateField("印发日期")
+    signature = models.OneToOneField(CountySignature, on_delete=models.PROTECT, related_name="+")
+    file = models.FileField("PDF", upload_to="revocations/%Y/")
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = "撤销决定书"
+        verbose_name_plural = "撤销决定书"
+
+
 class Complaint(models.Model):
     """A petition or report (信访、举报): registered, assigned, investigated, answered, closed."""
 
@@ -296,6 +408,8 @@ class Complaint(models.Model):
     class State(models.TextChoices):
         REGISTERED = "registered", "已登记"
         ASSIGNED = "assigned", "已交办"
+        HANDED_OFF = "handed_off", "已转乡镇办理"
+        TOWNSHIP_ANSWERED = "township_answered", "乡镇已反馈"
         INVESTIGATED = "investigated", "已调查"
         ANSWERED = "answered", "已答复"
         CLOSED = "closed", "已办结"
@@ -335,6 +449,23 @@ class Complaint(models.Model):
         on_delete=models.PROTECT,
         related_name="assigned_complaints",
     )
+    handed_to = models.ForeignKey(
+        Unit,
+        verbose_name="转办单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handed_complaints",
+    )
+    handoff_note = models.TextField("转办要求", blank=True)
+    handed_at = models.DateTimeField("转办时间", null=True, blank=True)
+    township_due_on = models.DateField("乡镇反馈期限", null=True, blank=True)
+    township_answer = models.TextField("乡镇调查处理情况", blank=True)
+    township_substantiated = models.BooleanField("乡镇认定属实", null=True, blank=True)
+    township_answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    township_answered_at = models.DateTimeField("乡镇反馈时间", null=True, blank=True)
     investigation = models.TextField("调查情况", blank=True)
     substantiated = models.BooleanField("反映问题属实", null=True, blank=True)
     answer = models.TextField("答复意见", blank=True)
@@ -355,6 +486,47 @@ class Complaint(models.Model):
         return self.subject
 
 
+class ComplaintReply(ImmutableModel):
+    """The reply letter (信访事项答复意见书) to the complainant: numbered, signed, a PDF."""
+
+    complaint = models.OneToOneField(Complaint, on_delete=models.PROTECT, related_name="reply")
+    number = models.CharField("文号", max_length=40, unique=True)
+    issued_on = models.DateField("印发日期")
+    signature = models.OneToOneField(CountySignature, on_delete=models.PROTECT, related_name="+")
+    file = models.FileField("PDF", upload_to="complaints/%Y/")
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = "信访答复意见书"
+        verbose_name_plural = "信访答复意见书"
+
+
+class AgencyAcceptance(ImmutableModel):
+    """The county's yearly acceptance (考核验收) of a third-party agency: a verdict per item,
+    the supervisor's signature and the PDF."""
+
+    agency = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="acceptances")
+    year = models.PositiveSmallIntegerField("年度")
+    number = models.CharField("文号", max_length=40, unique=True)
+    items = models.JSONField("验收项目", default=list)
+    passed = models.BooleanField("验收结论：合格")
+    conclusion = models.TextField("验收意见", blank=True)
+    signature = models.OneToOneField(CountySignature, on_delete=models.PROTECT, related_name="+")
+    file = models.FileField("PDF", upload_to="acceptances/%Y/")
+    sha256 = models.CharField(max_length=64)
+    issued_on = models.DateField("验收日期")
+
+    class Meta:
+        verbose_name = "第三方机构考核验收"
+        verbose_name_plural = "第三方机构考核验收"
+        ordering = ["-year", "agency_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "year"], name="one_acceptance_per_agency_year"
+            )
+        ]
+
+
 class AssessmentWeights(models.Model):
     """The county's weights for the yearly assessment of units; a change is a new row."""
 
@@ -367,6 +539,12 @@ class AssessmentWeights(models.Model):
     )
     spot_check = models.DecimalField(
         "实地抽查合格率", max_digits=5, decimal_places=2, default=Decimal(20)
+    )
+    complaints = models.DecimalField(
+        "信访举报不属实率", max_digits=5, decimal_places=2, default=Decimal(10)
+    )
+    training = models.DecimalField(
+        "培训覆盖率", max_digits=5, decimal_places=2, default=Decimal(10)
     )
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -384,7 +562,9 @@ class AssessmentWeights(models.Model):
 
     @property
     def total(self) -> Decimal:
-        return self.on_time + self.findings + self.rectification + self.spot_check
+        return sum((getattr(self, key) for key in self.PARTS), Decimal(0))
+
+    PARTS = ("on_time", "findings", "rectification", "spot_check", "complaints", "training")
 
 
 class DashboardSnapshot(models.Model):
@@ -432,4 +612,123 @@ class DashboardTally(models.Model):
         verbose_name_plural = "看板统计数"
         indexes = [
             models.Index(fields=["snapshot", "figure", "day"], name="tally_snapshot_figure_day")
+        ]
+
+
+# --- Training (五(二)1(5), 七(四)) ---------------------------------------------------------
+
+
+class Audience(models.TextChoices):
+    STAFF = "staff", "苏木镇（农场）工作人员"
+    ASSISTANTS = "assistants", "嘎查村（社区）协理员"
+
+
+class TrainingMaterial(models.Model):
+    """A policy or material in the county's library; its file changes only by a new version."""
+
+    class Category(models.TextChoices):
+        POLICY = "policy", "政策文件"
+        MATERIAL = "material", "培训资料"
+
+    title = models.CharField("标题", max_length=200)
+    category = models.CharField("类别", max_length=20, choices=Category.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "政策及培训资料"
+        verbose_name_plural = "政策及培训资料"
+        ordering = ["category", "title", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def current(self) -> TrainingMaterialVersion | None:
+        return self.versions.order_by("-number").first()
+
+
+class TrainingMaterialVersion(ImmutableModel):
+    """One uploaded version of a library document, kept for good."""
+
+    material = models.ForeignKey(
+        TrainingMaterial, on_delete=models.PROTECT, related_name="versions"
+    )
+    number = models.PositiveSmallIntegerField("版本")
+    note = models.CharField("修订说明", max_length=200, blank=True)
+    file = models.FileField("文件", upload_to="training/%Y/")
+    original_name = models.CharField("文件名", max_length=200)
+    mime = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "资料版本"
+        verbose_name_plural = "资料版本"
+        ordering = ["material_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["material", "number"], name="unique_material_version")
+        ]
+
+
+class TrainingSession(models.Model):
+    """A training session the county plans: topic, date, place, trainer and audience."""
+
+    topic = models.CharField("培训主题", max_length=200)
+    held_on = models.DateField("培训日期")
+    place = models.CharField("培训地点", max_length=200)
+    trainer = models.CharField("授课人", max_length=100)
+    audiences = models.JSONField("培训对象", default=list)
+    units = models.ManyToManyField(Unit, verbose_name="参训单位", related_name="trainings")
+    materials = models.ManyToManyField(
+        TrainingMaterial, verbose_name="培训资料", blank=True, related_name="sessions"
+    )
+    planned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    planned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "培训"
+        verbose_name_plural = "培训"
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return self.topic
+
+    @property
+    def audience_labels(self) -> str:
+        return "、".join(Audience(a).label for a in self.audiences if a in Audience.values)
+
+
+class Attendance(SignedRecord):
+    """A trainee's signed attendance at a session: by the trainee or by the organiser."""
+
+    class Method(models.TextChoices):
+        SELF = "self", "本人签到"
+        ORGANISER = "organiser", "组织人员代签"
+
+    session = models.ForeignKey(
+        TrainingSession, on_delete=models.PROTECT, related_name="attendances"
+    )
+    trainee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="trainings_attended"
+    )
+    trainee_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField("签到方式", max_length=10, choices=Method.choices)
+
+    class Meta:
+        verbose_name = "培训签到"
+        verbose_name_plural = "培训签到"
+        ordering = ["signed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "trainee"], name="one_attendance_per_trainee"
+            )
         ]

@@ -28,7 +28,6 @@ from dengkou_aid.lib.queries import no_jit
 from . import summary
 from .models import (
     AssessmentWeights,
-    Bulletin,
     CheckItem,
     DashboardSnapshot,
     Finding,
@@ -116,6 +115,7 @@ def dashboard(
             deadlines(cases, names, today),
             beneficiaries(snapshot, scope, filters, names),
             open_findings(scope, filters, names),
+            overdue_rectifications(scope, filters, names, today),
         ]
     for section in sections:
         if section.key in SUMMARY_SECTIONS:
@@ -370,81 +370,39 @@ def open_findings(scope: Scope, filters: Filters, names: dict[int, str]) -> Sect
     return section
 
 
+def overdue_rectifications(
+    scope: Scope, filters: Filters, names: dict[int, str], today: date
+) -> Section:
+    """Rectification orders past their due date with no answer from the unit yet."""
+    overdue = scope.filter(
+        Rectification.objects.filter(state=Rectification.State.ORDERED, due_on__lt=today),
+        village_field="finding__case__village",
+    )
+    if filters.unit_id:
+        overdue = overdue.filter(unit_id=filters.unit_id)
+    if filters.kind:
+        overdue = overdue.filter(finding__case__kind=filters.kind)
+    section = Section(
+        "overdue_rectifications",
+        "逾期未反馈的限期整改",
+        ["单位", "问题类型", "案件编号", "整改期限", "逾期天数"],
+    )
+    per_unit: dict[str, int] = {}
+    for r in overdue.select_related("finding__case").order_by("due_on", "id")[:200]:
+        unit = names.get(r.unit_id, "")
+        case = r.finding.case.number if r.finding.case_id else "—"
+        late = (today - r.due_on).days
+        section.rows.append(
+            [unit, r.finding.get_rule_display(), case, f"{r.due_on:%Y-%m-%d}", late]
+        )
+        per_unit[unit] = per_unit.get(unit, 0) + 1
+    section.chart = _chart("bar", list(per_unit), {"逾期整改": list(per_unit.values())})
+    return section
+
+
 # --- Bulletins ---------------------------------------------------------------------------------
 
-
-def bulletin_figures(*, period_start: date, period_end: date) -> dict[str, Any]:
-    """Per approval unit: decisions, on-time, findings raised and spot-check results of a period."""
-    decided = dict(
-        (row["unit_id"], row)
-        for row in Case.objects.filter(decided_on__gte=period_start, decided_on__lte=period_end)
-        .values("unit_id")
-        .annotate(n=Count("id"), on_time=Count("id", filter=Q(decided_on_time=True)))
-    )
-    findings = (
-        Finding.objects.filter(first_seen__date__gte=period_start, first_seen__date__lte=period_end)
-        .select_related("case")
-        .order_by("unit_id", "rule", "id")
-    )
-    samples = (
-        SpotCheckSample.objects.filter(
-            draw__period_start__gte=period_start, draw__period_end__lte=period_end
-        )
-        .select_related("case")
-        .order_by("unit_id", "case_id")
-    )
-    by_unit_findings: dict[int, list] = {}
-    for finding in findings:
-        by_unit_findings.setdefault(finding.unit_id, []).append(finding)
-    by_unit_samples: dict[int, list] = {}
-    for sample in samples:
-        by_unit_samples.setdefault(sample.unit_id, []).append(sample)
-    unit_ids = set(decided) | set(by_unit_findings) | set(by_unit_samples)
-    units = []
-    for unit in Unit.objects.filter(
-        id__in=unit_ids, kind__in=[UnitKind.TOWN, UnitKind.SUMU, UnitKind.FARM_COMPANY]
-    ):
-        row = decided.get(unit.pk, {"n": 0, "on_time": 0})
-        unit_samples = by_unit_samples.get(unit.pk, [])
-        units.append(
-            {
-                "unit": unit,
-                "cases_decided": row["n"],
-                "on_time": row["on_time"],
-                "on_time_rate": _rate(row["on_time"], row["n"]),
-                "findings": [_finding_line(f) for f in by_unit_findings.get(unit.pk, [])],
-                "findings_count": len(by_unit_findings.get(unit.pk, [])),
-                "samples": len(unit_samples),
-                "checked": sum(1 for s in unit_samples if s.checked_at),
-                "problems": [_sample_line(s) for s in unit_samples if s.problems],
-            }
-        )
-    return {
-        "units": units,
-        "cases_decided": sum(u["cases_decided"] for u in units),
-        "on_time": sum(u["on_time"] for u in units),
-        "findings_count": sum(u["findings_count"] for u in units),
-        "samples": sum(u["samples"] for u in units),
-    }
-
-
-def _finding_line(finding: Finding) -> dict[str, str]:
-    return {
-        "rule": finding.get_rule_display(),
-        "case": finding.case.number if finding.case else "",
-        "state": finding.get_state_display(),
-    }
-
-
-def _sample_line(sample: SpotCheckSample) -> dict[str, str]:
-    return {
-        "case": sample.case.number,
-        "problems": "；".join(
-            f"{CheckItem(item).label}：{sample.results[item].get('note', '')}"
-            for item in sample.problems
-        ),
-    }
-
+from .bulletins.selectors import bulletin_figures, bulletins_visible_to  # noqa: E402, F401
 
 # --- Monthly statistics for reporting upward -----------------------------------------------------
 
@@ -629,89 +587,144 @@ def agency_sheet(*, start: date, end: date) -> list[dict[str, Any]]:
 HUNDRED = Decimal(100)
 
 
+PART_LABELS = {
+    "on_time": "按期办结率",
+    "findings": "每案问题数",
+    "rectification": "按期整改率",
+    "spot_check": "实地抽查合格率",
+    "complaints": "信访举报不属实率",
+    "training": "培训覆盖率",
+}
+
+
 def yearly_assessment(*, year: int, weights: AssessmentWeights | None = None) -> list[dict]:
-    """Each approval unit's score for a year, with the counts behind each part."""
+    """Each approval unit's score for a year from the year's records, ranked; a part with
+    nothing to judge is left out of the weighting, and a unit with nothing at all to judge
+    is shown as such after the ranked units, never with full marks."""
+    from .models import Complaint
+    from .training.selectors import coverage_by_unit
+
     weights = weights or AssessmentWeights.current()
     start, end = date(year, 1, 1), date(year, 12, 31)
-    decided = {
-        r["unit_id"]: r
-        for r in Case.objects.filter(decided_on__gte=start, decided_on__lte=end)
-        .values("unit_id")
-        .annotate(n=Count("id"), on_time=Count("id", filter=Q(decided_on_time=True)))
-    }
-    findings = dict(
-        Finding.objects.filter(first_seen__date__gte=start, first_seen__date__lte=end)
-        .values("unit_id")
-        .annotate(n=Count("id"))
-        .values_list("unit_id", "n")
+    decided = _per_unit(
+        Case.objects.filter(decided_on__gte=start, decided_on__lte=end),
+        n=Count("id"),
+        good=Count("id", filter=Q(decided_on_time=True)),
     )
-    rectifications = {
-        r["unit_id"]: r
-        for r in Rectification.objects.filter(due_on__gte=start, due_on__lte=end)
-        .values("unit_id")
-        .annotate(
-            n=Count("id"),
-            on_time=Count(
-                "id", filter=Q(answered_at__isnull=False, answered_at__date__lte=F("due_on"))
-            ),
-        )
-    }
+    findings = _per_unit(
+        Finding.objects.filter(first_seen__date__gte=start, first_seen__date__lte=end),
+        n=Count("id"),
+    )
+    rectifications = _per_unit(
+        Rectification.objects.filter(due_on__gte=start, due_on__lte=end),
+        n=Count("id"),
+        good=Count("id", filter=Q(answered_at__isnull=False, answered_at__date__lte=F("due_on"))),
+    )
     problem = Q()
     for item in CheckItem.values:
         problem |= Q(**{f"results__{item}__ok": False})
-    samples = {
-        r["unit_id"]: r
-        for r in SpotCheckSample.objects.filter(
-            checked_at__date__gte=start, checked_at__date__lte=end
-        )
-        .values("unit_id")
-        .annotate(n=Count("id"), problems=Count("id", filter=problem))
-    }
+    samples = _per_unit(
+        SpotCheckSample.objects.filter(checked_at__date__gte=start, checked_at__date__lte=end),
+        n=Count("id"),
+        bad=Count("id", filter=problem),
+    )
+    complaints = _per_unit(
+        Complaint.objects.filter(
+            received_on__gte=start, received_on__lte=end, substantiated__isnull=False
+        ),
+        n=Count("id"),
+        bad=Count("id", filter=Q(substantiated=True)),
+    )
+    coverage = coverage_by_unit(year)
     sheet = []
     for unit in Unit.objects.approval_units().order_by("code"):
-        d = decided.get(unit.pk, {"n": 0, "on_time": 0})
-        f = findings.get(unit.pk, 0)
-        r = rectifications.get(unit.pk, {"n": 0, "on_time": 0})
-        s = samples.get(unit.pk, {"n": 0, "problems": 0})
+        d = decided.get(unit.pk, {"n": 0, "good": 0})
+        f = findings.get(unit.pk, {"n": 0})["n"]
+        r = rectifications.get(unit.pk, {"n": 0, "good": 0})
+        s = samples.get(unit.pk, {"n": 0, "bad": 0})
+        c = complaints.get(unit.pk, {"n": 0, "bad": 0})
+        t = coverage[unit.pk]
         parts = {
-            "on_time": _part(d["on_time"], d["n"]),
-            "findings": max(Decimal(0), HUNDRED - HUNDRED * f / d["n"])
-            if d["n"]
-            else (HUNDRED if not f else Decimal(0)),
-            "rectification": _part(r["on_time"], r["n"]),
-            "spot_check": _part(s["n"] - s["problems"], s["n"]),
+            "on_time": _part(d["good"], d["n"]),
+            "findings": _findings_part(f, d["n"]),
+            "rectification": _part(r["good"], r["n"]),
+            "spot_check": _part(s["n"] - s["bad"], s["n"]),
+            "complaints": _part(c["n"] - c["bad"], c["n"]),
+            "training": _part(len(t.trained), t.people) if t.sessions else None,
         }
-        total = weights.total or Decimal(1)
-        score = sum(getattr(weights, key) * value for key, value in parts.items()) / total
         sheet.append(
             {
                 "unit": unit,
-                "score": score.quantize(Decimal("0.1")),
-                "parts": {k: v.quantize(Decimal("0.1")) for k, v in parts.items()},
+                "score": _score(parts, weights),
+                "parts": {
+                    k: v.quantize(Decimal("0.1")) if v is not None else None
+                    for k, v in parts.items()
+                },
                 "evidence": {
                     "decided": d["n"],
-                    "on_time": d["on_time"],
+                    "on_time": d["good"],
                     "findings": f,
                     "rectifications": r["n"],
-                    "rectified_on_time": r["on_time"],
+                    "rectified_on_time": r["good"],
                     "samples_checked": s["n"],
-                    "samples_with_problems": s["problems"],
+                    "samples_with_problems": s["bad"],
+                    "complaints": c["n"],
+                    "complaints_substantiated": c["bad"],
+                    "trainees": t.people,
+                    "trained": len(t.trained),
+                    "training_sessions": t.sessions,
                 },
             }
         )
-    return sheet
+    return _ranked(sheet)
 
 
-def _part(good: int, total: int) -> Decimal:
-    """A share as points out of 100; nothing to judge counts as full marks."""
-    return HUNDRED * good / total if total else HUNDRED
+def _per_unit(queryset: QuerySet, **aggregates) -> dict[int, dict[str, int]]:
+    return {row["unit_id"]: row for row in queryset.values("unit_id").annotate(**aggregates)}
+
+
+def _part(good: int, total: int) -> Decimal | None:
+    """A share as points out of 100; None when there is nothing to judge."""
+    return HUNDRED * good / total if total else None
+
+
+def _findings_part(findings: int, decided: int) -> Decimal | None:
+    if decided:
+        return max(Decimal(0), HUNDRED - HUNDRED * findings / decided)
+    return Decimal(0) if findings else None
+
+
+def _score(parts: dict[str, Decimal | None], weights: AssessmentWeights) -> Decimal | None:
+    """The weighted mean of the parts that have something to judge."""
+    weighed = [(getattr(weights, key), value) for key, value in parts.items() if value is not None]
+    total = sum((w for w, _ in weighed), Decimal(0))
+    if not total:
+        return None
+    return (sum(w * v for w, v in weighed) / total).quantize(Decimal("0.1"))
+
+
+def _ranked(sheet: list[dict]) -> list[dict]:
+    scored = sorted(
+        (row for row in sheet if row["score"] is not None),
+        key=lambda row: (-row["score"], row["unit"].code),
+    )
+    for rank, row in enumerate(scored, 1):
+        row["rank"] = rank
+    idle = [row for row in sheet if row["score"] is None]
+    for row in idle:
+        row["rank"] = None
+    return scored + idle
 
 
 def assessment_evidence(*, unit: Unit, year: int) -> dict[str, Any]:
-    """The records behind a unit's yearly score: late cases, findings, rectifications, samples."""
+    """The records behind a unit's yearly score, one list per part of the score."""
+    from .models import Complaint
+    from .training.selectors import unit_coverage
+
     start, end = date(year, 1, 1), date(year, 12, 31)
     decided = Case.objects.filter(unit=unit, decided_on__gte=start, decided_on__lte=end)
     return {
+        "decided": decided.count(),
         "late_cases": decided.exclude(decided_on_time=True).order_by("decided_on")[:200],
         "findings": Finding.objects.filter(
             unit=unit, first_seen__date__gte=start, first_seen__date__lte=end
@@ -719,9 +732,19 @@ def assessment_evidence(*, unit: Unit, year: int) -> dict[str, Any]:
         "rectifications": Rectification.objects.filter(
             unit=unit, due_on__gte=start, due_on__lte=end
         ).select_related("finding"),
-        "samples": SpotCheckSample.objects.filter(
-            unit=unit, checked_at__date__gte=start, checked_at__date__lte=end
-        ).select_related("case"),
+        "samples": [
+            (
+                sample,
+                [CheckItem(item).label for item in sample.problems if item in CheckItem.values],
+            )
+            for sample in SpotCheckSample.objects.filter(
+                unit=unit, checked_at__date__gte=start, checked_at__date__lte=end
+            ).select_related("case")
+        ],
+        "complaints": Complaint.objects.filter(
+            unit=unit, received_on__gte=start, received_on__lte=end, substantiated__isnull=False
+        ),
+        "coverage": unit_coverage(unit, year),
     }
 
 
@@ -733,6 +756,7 @@ def supervisor_home(user) -> dict[str, Any]:
     open_findings = Finding.objects.filter(state=Finding.State.OPEN).count()
     overdue = Case.objects.filter(state__in=CLOCK_STATES, due_date__lt=today).count()
     answered = Rectification.objects.filter(state=Rectification.State.ANSWERED).count()
+    late = Rectification.objects.filter(state=Rectification.State.ORDERED, due_on__lt=today).count()
     pending = Complaint.objects.exclude(
         state__in=[Complaint.State.ANSWERED, Complaint.State.CLOSED]
     ).count()
@@ -740,6 +764,11 @@ def supervisor_home(user) -> dict[str, Any]:
         {"url": "/supervision/findings/", "label": f"未关闭的问题 {open_findings} 个", "note": ""},
         {"url": "/supervision/", "label": f"超期未办结案件 {overdue} 件", "note": "全县"},
         {"url": "/supervision/findings/", "label": f"待验收的整改反馈 {answered} 项", "note": ""},
+        {
+            "url": "/supervision/#overdue_rectifications",
+            "label": f"逾期未反馈的整改 {late} 项",
+            "note": "",
+        },
         {"url": "/supervision/complaints/", "label": f"待办信访举报 {pending} 件", "note": ""},
     ]
     return {
@@ -759,15 +788,56 @@ def is_supervisor(user) -> bool:
     return user.is_county_staff and user.has_role(Role.COUNTY_SUPERVISOR)
 
 
-def bulletins_visible_to(user) -> QuerySet[Bulletin]:
-    """Bulletins a user may read: all for supervisors and county staff, else their unit's."""
-    if is_supervisor(user) or user.is_county_staff:
-        return Bulletin.objects.all()
-    if user.unit_id and user.has_role(
-        Role.HANDLER, Role.FIRST_RESPONSIBLE, Role.DIRECT_RESPONSIBLE
-    ):
-        return Bulletin.objects.filter(unit_id=user.unit_id)
-    return Bulletin.objects.none()
+EVIDENCE_LABELS = {
+    "sample": "抽查案件",
+    "draw": "抽查批次",
+    "complaint": "信访举报",
+    "subject": "事由",
+    "investigation": "调查情况",
+    "missing": "缺少",
+    "out_of_order": "顺序错误",
+    "accepted_on": "受理日期",
+    "due_date": "办理期限",
+    "decided_on": "审核确认日期",
+    "extended": "是否延期",
+    "extension_signed": "延期是否经签批",
+    "stored": "系统记录金额",
+    "recomputed": "按核算复算金额",
+    "assessment": "收入核算记录",
+    "assessment_amount": "核算金额",
+    "others": "同一身份证号的其他案件",
+    "units": "涉及单位数",
+    "age_at_decision": "审核确认时年龄",
+    "rule": "适用条件",
+    "starts_on": "公示开始日期",
+    "ends_on": "公示结束日期",
+    "days": "公示天数",
+    "required": "规定天数",
+}
+
+
+def evidence_rows(finding: Finding) -> list[tuple[str, str]]:
+    """A finding's evidence as labelled Chinese lines: spot-check problems by checklist item,
+    other keys by their Chinese label, never a stored key or a Python value."""
+    rows = []
+    for key, value in (finding.evidence or {}).items():
+        if key == "problems" and isinstance(value, dict):
+            for item, note in value.items():
+                label = CheckItem(item).label if item in CheckItem.values else "问题"
+                rows.append((label, str(note)))
+        elif isinstance(value, bool):
+            rows.append((EVIDENCE_LABELS.get(key, "依据"), "是" if value else "否"))
+        elif isinstance(value, str | int | float):
+            rows.append((EVIDENCE_LABELS.get(key, "依据"), str(value)))
+        elif isinstance(value, list) and value:
+            rows.append((EVIDENCE_LABELS.get(key, "依据"), "、".join(_plain(v) for v in value)))
+    return rows
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, dict):
+        return "，".join(str(v) for v in value.values())
+    return str(value)
 
 
 def findings_visible_to(user) -> QuerySet[Finding]:

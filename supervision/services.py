@@ -4,48 +4,47 @@ writes its records in one transaction and queues notifications after commit.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import Role, Unit, User
+from accounts.models import Role, User
 from accounts.notify import notify, staff_with_role
 from cases.events import locked_case, record_event, require_transition, save_transition, sign
 from cases.models import Case, SignatureStep
 from dengkou_aid.errors import Conflict, DomainError, NotAllowed
-from dengkou_aid.lib.pdf import render_pdf
 from dengkou_aid.lib.queries import no_jit
-from dengkou_aid.lib.stored_names import stored_name
-from dengkou_aid.lib.uploads import UploadRejected, check_upload
+from dengkou_aid.lib.uploads import UploadRejected, check_upload, display_name
 
 from . import checks, sampling
+from .bulletins.services import issue_bulletins  # noqa: F401 - the services' one name
+from .complaints.services import answer_complaint  # noqa: F401
 from .models import (
-    Bulletin,
     CheckItem,
     Complaint,
     Finding,
     Rectification,
+    RectificationAttachment,
     Revocation,
     Rule,
     SpotCheckDraw,
     SpotCheckPhoto,
     SpotCheckSample,
 )
+from .notices import notify_unit, require_supervisor
+from .revocations import issue_revocation_decision
 
 CHUNK = 1000
 LEADER_ROLES = (Role.FIRST_RESPONSIBLE, Role.DIRECT_RESPONSIBLE)
+RECTIFIERS = (Role.HANDLER, *LEADER_ROLES)
 
 
-def _require_supervisor(actor: User) -> None:
-    if not (actor.is_county_staff and actor.has_role(Role.COUNTY_SUPERVISOR)):
-        raise NotAllowed("此操作须由县民政局监管人员办理。")
+_require_supervisor = require_supervisor
 
 
 def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
@@ -247,8 +246,10 @@ def _spot_check_finding(sample: SpotCheckSample) -> None:
 def order_rectification(
     *, finding: Finding, actor: User, instruction: str, due_on: date
 ) -> Rectification:
-    """Order the finding's unit to rectify by a date (限期整改) and tell its leaders."""
+    """Order the finding's unit to rectify by a date (限期整改) and tell its handlers and leaders."""
     _require_supervisor(actor)
+    if finding.state != Finding.State.OPEN:
+        raise Conflict("该问题已关闭，无需整改。")
     if not instruction.strip():
         raise DomainError("请填写整改要求。", field="instruction")
     if due_on < timezone.localdate():
@@ -264,6 +265,7 @@ def order_rectification(
     )
     _notify_unit(
         finding.unit_id,
+        roles=RECTIFIERS,
         key=f"rectification:{rectification.pk}",
         title=f"限期整改通知：{finding.get_rule_display()}，请于{due_on}前反馈",
         url=f"/supervision/findings/{finding.pk}/",
@@ -272,13 +274,21 @@ def order_rectification(
 
 
 def answer_rectification(
-    *, rectification: Rectification, actor: User, answer: str
+    *, rectification: Rectification, actor: User, answer: str, files: Iterable[Any] = ()
 ) -> Rectification:
-    """The unit's handler or leader reports what it did."""
-    if actor.unit_id != rectification.unit_id or not actor.has_role(Role.HANDLER, *LEADER_ROLES):
+    """The unit's handler or leader reports what it did, with scans or photos attached."""
+    if actor.unit_id != rectification.unit_id or not actor.has_role(*RECTIFIERS):
         raise NotAllowed("整改情况须由被整改单位的经办人或负责人反馈。")
     if not answer.strip():
         raise DomainError("请填写整改情况。", field="answer")
+    checked = []
+    for upload in files:
+        try:
+            checked.append(check_upload(upload))
+        except UploadRejected as error:
+            raise DomainError(
+                f"附件“{display_name(upload.name)}”不能上传：{error}", field="files"
+            ) from None
     with transaction.atomic():
         rectification = Rectification.objects.select_for_update().get(pk=rectification.pk)
         if rectification.state != Rectification.State.ORDERED:
@@ -291,6 +301,18 @@ def answer_rectification(
         rectification.save(
             update_fields=["answer", "answered_by", "answered_at", "state", "history"]
         )
+        answers = sum(1 for entry in rectification.history if entry["action"] == "answer")
+        for upload in checked:
+            RectificationAttachment.objects.create(
+                rectification=rectification,
+                round=answers,
+                file=upload.content,
+                original_name=upload.original_name,
+                mime=upload.mime,
+                size=upload.size,
+                sha256=upload.sha256,
+                uploaded_by=actor,
+            )
     for supervisor in staff_with_role(Role.COUNTY_SUPERVISOR):
         notify(
             supervisor,
@@ -337,6 +359,7 @@ def decide_rectification(
     if not accept:
         _notify_unit(
             rectification.unit_id,
+            roles=RECTIFIERS,
             key=f"rectification:{rectification.pk}:reopen:{len(rectification.history)}",
             title=f"整改未通过验收，请重新整改：{note}",
             url=f"/supervision/findings/{rectification.finding_id}/",
@@ -359,12 +382,7 @@ def _entry(action: str, actor: User, text: str) -> dict[str, str]:
     }
 
 
-def _notify_unit(unit_id: int, *, key: str, title: str, url: str = "", body: str = "") -> None:
-    leaders = User.objects.filter(
-        is_active=True, unit_id=unit_id, role_grants__role__in=LEADER_ROLES
-    ).distinct()
-    for leader in leaders:
-        notify(leader, key=key, title=title, url=url, body=body)
+_notify_unit = notify_unit
 
 
 # --- Revocation ------------------------------------------------------------------------------
@@ -416,13 +434,15 @@ def revoke_decision(
             revoked_by=actor,
         )
         _stop_payment(case=case, actor=actor, stop_from=stop_from, reason=reason.strip())
+        decision = issue_revocation_decision(revocation=revocation, actor=actor)
         if finding is not None:
             _close_finding(finding, note="已撤销审核确认决定")
         transaction.on_commit(
             lambda: _notify_unit(
                 case.unit_id,
                 key=f"revocation:{revocation.pk}",
-                title=f"县民政局撤销了案件{case.number}的审核确认决定，自{stop_from:%Y年%m月}起停发",
+                title=f"县民政局撤销了案件{case.number}的审核确认决定（{decision.number}），"
+                f"自{stop_from:%Y年%m月}起停发",
                 body=reason.strip(),
                 url=f"/cases/{case.pk}/",
             )
@@ -447,89 +467,6 @@ def _stop_payment(*, case: Case, actor: User, stop_from: date, reason: str) -> N
         source=ChangeSource.REVOCATION,
         actor=actor,
     )
-
-
-# --- Bulletins -------------------------------------------------------------------------------
-
-
-def issue_bulletins(*, period_start: date, period_end: date, actor: User) -> list[Bulletin]:
-    """Render a bulletin for each approval unit and a county summary, store them, tell the leaders."""
-    from .selectors import bulletin_figures
-
-    _require_supervisor(actor)
-    if Bulletin.objects.filter(period_start=period_start, period_end=period_end).exists():
-        raise Conflict("本期工作通报已印发，不能重复印发。")
-    figures = bulletin_figures(period_start=period_start, period_end=period_end)
-    period = f"{period_start:%Y年%m月%d日}至{period_end:%Y年%m月%d日}"
-    bulletins = []
-    with transaction.atomic():
-        for unit_figures in figures["units"]:
-            unit = unit_figures["unit"]
-            title = f"关于{unit.name}{period}社会救助审核确认工作的通报"
-            bulletins.append(
-                _store_bulletin(
-                    period_start,
-                    period_end,
-                    unit,
-                    title,
-                    actor,
-                    {"period": period, "unit": unit, **unit_figures},
-                    template="supervision/pdf/bulletin_unit.html",
-                )
-            )
-        title = f"磴口县{period}社会救助审核确认工作情况通报"
-        bulletins.append(
-            _store_bulletin(
-                period_start,
-                period_end,
-                None,
-                title,
-                actor,
-                {"period": period, **figures},
-                template="supervision/pdf/bulletin_county.html",
-            )
-        )
-        for bulletin in bulletins[:-1]:
-            transaction.on_commit(
-                lambda b=bulletin: _notify_unit(
-                    b.unit_id,
-                    key=f"bulletin:{b.pk}",
-                    title=b.title,
-                    url=f"/files/bulletin/{b.pk}/",
-                )
-            )
-    return bulletins
-
-
-def _store_bulletin(
-    start: date,
-    end: date,
-    unit: Unit | None,
-    title: str,
-    actor: User,
-    context: dict,
-    *,
-    template: str,
-) -> Bulletin:
-    pdf = render_pdf(template, {"title": title, "header": "磴口县民政局 工作通报", **context})
-    bulletin = Bulletin(
-        period_start=start,
-        period_end=end,
-        unit=unit,
-        title=title,
-        issued_by=actor,
-        sha256=hashlib.sha256(pdf).hexdigest(),
-        figures=_plain(context),
-    )
-    bulletin.file.save(stored_name("pdf"), ContentFile(pdf), save=False)
-    bulletin.save()
-    return bulletin
-
-
-def _plain(context: dict) -> dict:
-    """The figures of a bulletin as JSON, for the record."""
-    keep = ("period", "cases_decided", "on_time", "findings_count", "samples", "problems")
-    return {key: context[key] for key in keep if key in context}
 
 
 # --- Complaints ------------------------------------------------------------------------------
@@ -588,44 +525,35 @@ def record_investigation(
     substantiated: bool,
     findings: Iterable[Finding] = (),
 ) -> Complaint:
+    """The county's finding on a complaint; a substantiated one raises a finding on the unit."""
     _require_supervisor(actor)
-    _require_open(complaint)
     if not investigation.strip():
         raise DomainError("请填写调查情况。", field="investigation")
-    complaint.investigation = investigation.strip()
-    complaint.substantiated = substantiated
-    complaint.state = Complaint.State.INVESTIGATED
-    complaint.save(update_fields=["investigation", "substantiated", "state"])
-    if substantiated and complaint.unit_id:
-        finding, _ = Finding.objects.get_or_create(
-            rule=Rule.COMPLAINT,
-            case=complaint.case,
-            unit_id=complaint.unit_id,
-            state=Finding.State.OPEN,
-            defaults={
-                "evidence": {
-                    "complaint": complaint.pk,
-                    "subject": complaint.subject,
-                    "investigation": complaint.investigation,
-                }
-            },
-        )
-        complaint.findings.add(finding)
-    complaint.findings.add(*findings)
-    return complaint
-
-
-def answer_complaint(*, complaint: Complaint, actor: User, answer: str) -> Complaint:
-    _require_supervisor(actor)
-    _require_open(complaint)
-    if complaint.state != Complaint.State.INVESTIGATED:
-        raise Conflict("须先记录调查情况再答复。")
-    if not answer.strip():
-        raise DomainError("请填写答复意见。", field="answer")
-    complaint.answer = answer.strip()
-    complaint.answered_at = timezone.now()
-    complaint.state = Complaint.State.ANSWERED
-    complaint.save(update_fields=["answer", "answered_at", "state"])
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        _require_open(complaint)
+        if complaint.state == Complaint.State.HANDED_OFF:
+            raise Conflict("该信访举报已转乡镇办理，须待乡镇反馈后再记录调查情况。")
+        complaint.investigation = investigation.strip()
+        complaint.substantiated = substantiated
+        complaint.state = Complaint.State.INVESTIGATED
+        complaint.save(update_fields=["investigation", "substantiated", "state"])
+        if substantiated and complaint.unit_id:
+            finding, _ = Finding.objects.get_or_create(
+                rule=Rule.COMPLAINT,
+                case=complaint.case,
+                unit_id=complaint.unit_id,
+                state=Finding.State.OPEN,
+                defaults={
+                    "evidence": {
+                        "complaint": complaint.pk,
+                        "subject": complaint.subject,
+                        "investigation": complaint.investigation,
+                    }
+                },
+            )
+            complaint.findings.add(finding)
+        complaint.findings.add(*findings)
     return complaint
 
 

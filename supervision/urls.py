@@ -1,6 +1,7 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
+from .agencies import views as agency_views
 
 app_name = "supervision"
 
@@ -22,11 +23,18 @@ urlpatterns = [
     path("spot-checks/<int:pk>/", views.draw_detail, name="draw"),
     path("spot-checks/samples/<int:pk>/", views.sample_check, name="sample"),
     path("bulletins/", views.bulletin_list, name="bulletins"),
+    path("complaints/", include("supervision.complaints.urls")),
     path("complaints/", views.complaint_list, name="complaints"),
     path("complaints/new/", views.complaint_new, name="complaint_new"),
     path("complaints/<int:pk>/", views.complaint_detail, name="complaint"),
+    path("training/", include("supervision.training.urls")),
     path("statistics/", views.statistics, name="statistics"),
     path("agencies/", views.agencies, name="agencies"),
+    path(
+        "agencies/<int:agency_id>/acceptance/<int:year>/",
+        agency_views.acceptance,
+        name="agency_acceptance",
+    ),
     path("assessment/", views.assessment, name="assessment"),
     path(
         "assessment/<int:year>/<int:unit_id>/",

@@ -28,6 +28,7 @@ from dengkou_aid.lib.paging import page_of
 from dengkou_aid.lib.spreadsheets import Sheet, write_xlsx
 
 from . import selectors, services
+from .complaints import services as complaint_services
 from .models import (
     AssessmentWeights,
     CheckItem,
@@ -214,19 +215,35 @@ def finding_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    finding = finding_for_user(request, pk)
+    return _finding_page(request, finding_for_user(request, pk))
+
+
+def _finding_page(
+    request: HttpRequest,
+    finding: Finding,
+    *,
+    error: DomainError | None = None,
+    typed: dict | None = None,
+) -> HttpResponse:
     user = request.user
+    rectifications = finding.rectifications.select_related(
+        "ordered_by", "answered_by"
+    ).prefetch_related("attachments")
     return render(
         request,
         "supervision/finding_detail.html",
         {
             "finding": finding,
-            "rectifications": finding.rectifications.select_related("ordered_by", "answered_by"),
+            "evidence": selectors.evidence_rows(finding),
+            "rectifications": rectifications,
             "supervisor": is_supervisor(user),
             "may_answer": user.unit_id == finding.unit_id
             and user.has_role(Role.HANDLER, *LEADER_ROLES),
             "today": timezone.localdate(),
+            "error": error,
+            "typed": typed or {},
         },
+        status=error.status if error else 200,
     )
 
 
@@ -280,11 +297,16 @@ def answer_rectification(request: HttpRequest, pk: int) -> HttpResponse:
     rectification = _rectification(request, pk)
     try:
         services.answer_rectification(
-            rectification=rectification, actor=request.user, answer=request.POST.get("answer", "")
+            rectification=rectification,
+            actor=request.user,
+            answer=request.POST.get("answer", ""),
+            files=request.FILES.getlist("files"),
         )
-        messages.success(request, "整改情况已反馈县民政局。")
     except DomainError as error:
-        _fail(request, error)
+        finding = finding_for_user(request, rectification.finding_id)
+        typed = {"rectification": rectification.pk, "answer": request.POST.get("answer", "")}
+        return _finding_page(request, finding, error=error, typed=typed)
+    messages.success(request, "整改情况已反馈县民政局。")
     return redirect("supervision:finding", pk=rectification.finding_id)
 
 
@@ -292,18 +314,21 @@ def answer_rectification(request: HttpRequest, pk: int) -> HttpResponse:
 @supervisor_only
 def decide_rectification(request: HttpRequest, pk: int) -> HttpResponse:
     rectification = _rectification(request, pk)
+    accept = request.POST.get("verdict") == "accept"
     try:
         new_due = request.POST.get("new_due_on")
         services.decide_rectification(
             rectification=rectification,
             actor=request.user,
-            accept=request.POST.get("verdict") == "accept",
+            accept=accept,
             note=request.POST.get("note", ""),
             new_due_on=_date(new_due, "new_due_on") if new_due else None,
         )
-        messages.success(request, "已记录验收意见。")
     except DomainError as error:
-        _fail(request, error)
+        finding = finding_for_user(request, rectification.finding_id)
+        typed = {"rectification": rectification.pk, "note": request.POST.get("note", "")}
+        return _finding_page(request, finding, error=error, typed=typed)
+    messages.success(request, "整改已验收通过，问题已关闭。" if accept else "已退回重新整改。")
     return redirect("supervision:finding", pk=rectification.finding_id)
 
 
@@ -447,27 +472,36 @@ def sample_check(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def bulletin_list(request: HttpRequest) -> HttpResponse:
     supervisor = is_supervisor(request.user)
+    start, end = services.previous_month(timezone.localdate())
+    typed, error = {"start": start.isoformat(), "end": end.isoformat()}, None
     if request.method == "POST" and supervisor:
+        typed = {
+            "start": request.POST.get("period_start", ""),
+            "end": request.POST.get("period_end", ""),
+        }
         try:
             issued = services.issue_bulletins(
-                period_start=_date(request.POST.get("period_start"), "period_start"),
-                period_end=_date(request.POST.get("period_end"), "period_end"),
+                period_start=_date(typed["start"], "period_start"),
+                period_end=_date(typed["end"], "period_end"),
                 actor=request.user,
             )
-            messages.success(request, f"已印发{len(issued)}份工作通报。")
+            messages.success(
+                request,
+                f"已印发{len(issued)}份工作通报（{issued[0].number}至{issued[-1].number}）。",
+            )
             return redirect("supervision:bulletins")
-        except DomainError as error:
-            _fail(request, error)
-    start, end = services.previous_month(timezone.localdate())
+        except DomainError as failure:
+            error = failure
     return render(
         request,
         "supervision/bulletin_list.html",
         {
             "bulletins": bulletins_visible_to(request.user).select_related("unit"),
             "supervisor": supervisor,
-            "start": start,
-            "end": end,
+            "typed": typed,
+            "error": error,
         },
+        status=error.status if error else 200,
     )
 
 
@@ -476,7 +510,7 @@ def bulletin_list(request: HttpRequest) -> HttpResponse:
 
 @supervisor_only
 def complaint_list(request: HttpRequest) -> HttpResponse:
-    complaints = Complaint.objects.select_related("unit", "case", "assignee")
+    complaints = Complaint.objects.select_related("unit", "case", "assignee", "handed_to")
     if request.GET.get("state") in Complaint.State.values:
         complaints = complaints.filter(state=request.GET["state"])
     return render(
@@ -546,16 +580,22 @@ def _complaint_form(data) -> dict:
 
 @supervisor_only
 def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    complaint = Complaint.objects.select_related("unit", "case", "assignee").filter(pk=pk).first()
+    complaint = (
+        Complaint.objects.select_related("unit", "case", "assignee", "handed_to")
+        .filter(pk=pk)
+        .first()
+    )
     if complaint is None:
         raise not_found(request, request.user, "complaint", pk)
+    error = None
     if request.method == "POST":
         try:
             _complaint_action(request, complaint)
             messages.success(request, "已保存。")
             return redirect("supervision:complaint", pk=pk)
-        except DomainError as error:
-            _fail(request, error)
+        except DomainError as failure:
+            error = failure
+            complaint.refresh_from_db()
     county_staff = User.objects.filter(
         is_active=True, role_grants__role=Role.COUNTY_SUPERVISOR
     ).distinct()
@@ -578,11 +618,16 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "complaint": complaint,
             "staff": county_staff,
+            "units": Unit.objects.approval_units().order_by("code"),
             "findings": complaint.findings.all(),
+            "reply": getattr(complaint, "reply", None),
             "identity_shown": identity_shown,
             "masked_name": mask_name(complaint.complainant_name),
             "masked_contact": mask_phone(complaint.complainant_contact),
+            "error": error,
+            "typed": request.POST if error else {},
         },
+        status=error.status if error else 200,
     )
 
 
@@ -604,6 +649,11 @@ def _complaint_action(request: HttpRequest, complaint: Complaint) -> None:
             investigation=post.get("investigation", ""),
             substantiated=post.get("substantiated") == "yes",
             findings=findings,
+        )
+    elif action == "handoff":
+        unit = Unit.objects.approval_units().filter(pk=_int_or_none(post.get("unit"))).first()
+        complaint_services.hand_off_complaint(
+            complaint=complaint, actor=actor, unit=unit, note=post.get("handoff_note", "")
         )
     elif action == "answer":
         services.answer_complaint(complaint=complaint, actor=actor, answer=post.get("answer", ""))
@@ -709,7 +759,14 @@ def agencies(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "supervision/agencies.html",
-        {"rows": rows, "columns": columns, "start": start, "end": end},
+        {
+            "rows": rows,
+            "columns": columns,
+            "start": start,
+            "end": end,
+            "agencies": [r["agency"] for r in sheet],
+            "year": start.year,
+        },
     )
 
 
@@ -718,9 +775,10 @@ def assessment(request: HttpRequest) -> HttpResponse:
     year = int(request.GET.get("year") or timezone.localdate().year)
     if request.method == "POST":
         try:
+            current = AssessmentWeights.current()
             weights = {
-                key: Decimal(request.POST.get(key, ""))
-                for key in ("on_time", "findings", "rectification", "spot_check")
+                key: Decimal(request.POST.get(key, str(getattr(current, key))))
+                for key in AssessmentWeights.PARTS
             }
         except InvalidOperation:
             messages.error(request, "权重须为数字。")
@@ -738,6 +796,9 @@ def assessment(request: HttpRequest) -> HttpResponse:
         {
             "sheet": selectors.yearly_assessment(year=year, weights=weights),
             "weights": weights,
+            "parts": [
+                (key, label, getattr(weights, key)) for key, label in selectors.PART_LABELS.items()
+            ],
             "year": year,
         },
     )

@@ -53,7 +53,25 @@ from disbursement.models import (
     RosterState,
 )
 from disbursement.services import generate_roster, submit_roster
-from supervision.models import Bulletin, Revocation, SpotCheckDraw, SpotCheckPhoto, SpotCheckSample
+from supervision.models import (
+    AgencyAcceptance,
+    Attendance,
+    Bulletin,
+    Complaint,
+    ComplaintReply,
+    CountySignature,
+    Finding,
+    Rectification,
+    RectificationAttachment,
+    Revocation,
+    RevocationDecision,
+    SpotCheckDraw,
+    SpotCheckPhoto,
+    SpotCheckSample,
+    TrainingMaterial,
+    TrainingMaterialVersion,
+    TrainingSession,
+)
 
 from ..conftest import signing_otp
 from ..disbursement.conftest import DECEMBER, IN_WINDOW, entitled, sign_all
@@ -163,6 +181,7 @@ def records(people, standards) -> dict[type[models.Model], int]:
         sha256="0" * 64,
         issued_by=people.supervisor,
     )
+    _county_records(people, case, revocation_signature)
     entitlement = entitled(people.village_a, actor=people.handler, seed=1)
     with time_machine.travel(IN_WINDOW, tick=False):
         roster = generate_roster(unit=people.unit_a, month=DECEMBER, actor=people.handler)
@@ -211,6 +230,98 @@ def records(people, standards) -> dict[type[models.Model], int]:
     missing = [m._meta.label for m, pk in rows.items() if pk is None]
     assert not missing, f"the scene wrote no row of {missing}"
     return rows
+
+
+def _county_records(people, case, revocation_signature) -> None:
+    """One row of each written-once record of the county's supervision and training."""
+
+    def signed(act):
+        return CountySignature.create_signed(
+            signer=people.supervisor, role="county_supervisor", over={}, act=act
+        )
+
+    pdf = {"sha256": "0" * 64}
+    finding = Finding.objects.create(rule="spot_check", case=case, unit=people.unit_a)
+    rectification = Rectification.objects.create(
+        finding=finding,
+        unit=people.unit_a,
+        instruction="整改",
+        due_on=date(2026, 12, 31),
+        ordered_by=people.supervisor,
+    )
+    RectificationAttachment.objects.create(
+        rectification=rectification,
+        file=ContentFile(b"%PDF-1.4\n", name="r.pdf"),
+        original_name="r.pdf",
+        mime="application/pdf",
+        size=9,
+        uploaded_by=people.handler,
+        **pdf,
+    )
+    complaint = Complaint.objects.create(
+        received_on=date(2026, 12, 1),
+        channel="letter",
+        subject="测试",
+        due_on=date(2027, 1, 30),
+        registered_by=people.supervisor,
+    )
+    ComplaintReply.objects.create(
+        complaint=complaint,
+        number="磴民政信复〔2026〕1号",
+        issued_on=date(2026, 12, 5),
+        signature=signed("complaint_reply"),
+        file=ContentFile(b"%PDF-1.4\n", name="c.pdf"),
+        **pdf,
+    )
+    AgencyAcceptance.objects.create(
+        agency=people.agency,
+        year=2026,
+        number="磴民政验〔2026〕1号",
+        passed=True,
+        signature=signed("acceptance"),
+        file=ContentFile(b"%PDF-1.4\n", name="a.pdf"),
+        issued_on=date(2026, 12, 5),
+        **pdf,
+    )
+    revocation = Revocation.objects.get(signature=revocation_signature)
+    RevocationDecision.objects.create(
+        revocation=revocation,
+        number="磴民政撤〔2026〕1号",
+        issued_on=date(2026, 12, 5),
+        signature=signed("revocation_decision"),
+        file=ContentFile(b"%PDF-1.4\n", name="d.pdf"),
+        **pdf,
+    )
+    material = TrainingMaterial.objects.create(
+        title="政策", category="policy", created_by=people.supervisor
+    )
+    TrainingMaterialVersion.objects.create(
+        material=material,
+        number=1,
+        file=ContentFile(b"%PDF-1.4\n", name="m.pdf"),
+        original_name="m.pdf",
+        mime="application/pdf",
+        size=9,
+        uploaded_by=people.supervisor,
+        **pdf,
+    )
+    session = TrainingSession.objects.create(
+        topic="培训",
+        held_on=date(2026, 12, 1),
+        place="县民政局",
+        trainer="郑监管",
+        audiences=["staff"],
+        planned_by=people.supervisor,
+    )
+    Attendance.create_signed(
+        signer=people.handler,
+        role="handler",
+        over={},
+        session=session,
+        trainee=people.handler,
+        trainee_unit=people.unit_a,
+        method="self",
+    )
 
 
 def _text_field(model: type[models.Model]) -> models.Field:

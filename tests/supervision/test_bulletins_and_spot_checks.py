@@ -7,6 +7,7 @@ import io
 from datetime import date
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -32,6 +33,9 @@ def checked_sample(people, decided_case, login):
     draw = draw_spot_check_sample(**MARCH, actor=people.supervisor, seed=7)
     sample = draw.samples.get()
     client = login(people.supervisor)
+    # The checker visits in late March: the finding is the March bulletin's.
+    travel = time_machine.travel("2026-03-25 10:00 +08:00", tick=False)
+    travel.start()
     form = {
         "home_visit_ok": "problem",
         "home_visit_note": "入户调查记录无调查人员签字",
@@ -42,6 +46,7 @@ def checked_sample(people, decided_case, login):
     }
     response = client.post(f"/supervision/spot-checks/samples/{sample.pk}/", form)
     assert response.status_code == 302, response.content.decode()[:300]
+    travel.stop()
     return SpotCheckSample.objects.get(pk=sample.pk)
 
 
@@ -92,7 +97,8 @@ def test_bulletins_render_in_chinese_go_to_the_leaders_and_are_issued_once(
     unit_pdf = unit_bulletin.file.open("rb").read()
     text = pdf_text(unit_pdf).replace(" ", "").replace("\n", "")
     assert "关于巴彦高勒镇2026年03月01日至2026年03月31日社会救助审核确认工作的通报" in text
-    assert "入户调查记录无调查人员签字" in text
+    assert "磴民政通〔2026〕1号" in text
+    assert "系统监督核查发现的问题0个，实地监督核查发现的问题1个" in text
     assert has_embedded_cjk_font(unit_pdf)
     assert "全县共作出审核确认决定1件" in pdf_text(county.file.open("rb").read()).replace("\n", "")
     assert Notification.objects.filter(

@@ -93,20 +93,25 @@ def test_the_yearly_score_follows_the_counties_weights_and_shows_its_evidence(pe
             decided_on_time=on_time,
             outcome=Outcome.APPROVE,
         )
-    Finding.objects.create(rule=Rule.DECIDED_LATE, unit=people.unit_a, evidence={})
+    for _ in range(2):
+        Finding.objects.create(rule=Rule.DECIDED_LATE, unit=people.unit_a, evidence={})
     sheet = {row["unit"].pk: row for row in yearly_assessment(year=2026)}
     mine = sheet[people.unit_a.pk]
-    assert mine["evidence"]["decided"] == 4 and mine["evidence"]["findings"] == 1
+    assert mine["evidence"]["decided"] == 4 and mine["evidence"]["findings"] == 2
+    # on time 3/4 → 75; findings 100 × (1 − 2/4) → 50
     assert mine["parts"]["on_time"] == Decimal("75.0") and mine["parts"]["findings"] == Decimal(
-        "75.0"
+        "50.0"
     )
-    # 40×75 + 20×75 + 20×100 + 20×100 over 100
-    assert mine["score"] == Decimal("85.0")
+    # No rectification, spot check, complaint or training to judge: those parts are left
+    # out, never full marks. (40×75 + 20×50) over 60 = 66.67
+    assert mine["parts"]["rectification"] is None and mine["parts"]["training"] is None
+    assert mine["score"] == Decimal("66.7")
     login(people.supervisor).post(
         "/supervision/assessment/?year=2026",
         {"on_time": "100", "findings": "0", "rectification": "0", "spot_check": "0"},
     )
     assert AssessmentWeights.current().on_time == 100
+    # 100×75 + 0×50 over 100 = 75.0
     assert {row["unit"].pk: row for row in yearly_assessment(year=2026)}[people.unit_a.pk][
         "score"
     ] == Decimal("75.0")
