@@ -27,6 +27,7 @@ from .models import SyncState, TabletSync
 
 # What the service worker keeps for offline use (the shell page is added by the view).
 SHELL_FILES = (
+    "css/app.css",
     "css/tablet.css",
     "js/tablet/vault.js",
     "js/tablet/app.js",
@@ -35,12 +36,6 @@ SHELL_FILES = (
     "vendor/workbox-window/workbox-window.prod.umd.js",
     "tablet/icon-192.png",
     "tablet/icon-512.png",
-)
-WORKBOX_MODULES = (
-    "workbox-core",
-    "workbox-routing",
-    "workbox-strategies",
-    "workbox-precaching",
 )
 SIGN_IN_AGAIN = "登录已过期或尚未登录，请重新登录后再同步；草稿仍保留在本机。"
 
@@ -107,7 +102,6 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         {
             "workbox_sw": static("vendor/workbox/workbox-sw.js"),
             "workbox_prefix": static("vendor/workbox/").rstrip("/"),
-            "modules": json.dumps([static(f"vendor/workbox/{m}.prod.js") for m in WORKBOX_MODULES]),
             "precache": json.dumps(entries),
         },
     )
