@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
@@ -101,7 +102,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "tablet/sw.js",
         {
             "workbox_sw": static("vendor/workbox/workbox-sw.js"),
-            "workbox_prefix": static("vendor/workbox/").rstrip("/"),
+            "workbox_prefix": f"{settings.STATIC_URL}vendor/workbox",
             "precache": json.dumps(entries),
         },
     )
