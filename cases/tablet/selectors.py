@@ -3,10 +3,12 @@ the applicant signs, and a household's version as the device saw it."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from accounts.models import Role, User, Village
 
@@ -107,3 +109,22 @@ def reference_data(user: User) -> dict:
         ],
         "consent_text": CONSENT_TEXT,
     }
+
+
+def glass_signatures_for(case: Case) -> list[dict]:
+    """The case's signatures drawn on the tablet, for the signed consent form (image inline)."""
+    from .models import GlassSignature
+
+    return [
+        {
+            "name": s.person_name,
+            "text": s.document_text,
+            "image": "data:image/png;base64," + base64.b64encode(bytes(s.image)).decode(),
+            "image_hash": s.image_hash,
+            "text_hash": s.text_hash,
+            "signed_at": timezone.localtime(s.signed_at).strftime("%Y年%m月%d日 %H:%M"),
+            "witness": s.signer_name,
+            "device": s.device,
+        }
+        for s in GlassSignature.objects.filter(case=case).order_by("id")
+    ]

@@ -17,20 +17,20 @@ from ..factories import unique_id_number
 from ..reviews.conftest import paid  # noqa: F401
 
 
-def drawing(*, dot: bool = False) -> str:
+def drawing(*, dot: bool = False, ink: str = "black") -> str:
     """A signature pad's PNG: a scrawl, or a single dot."""
     image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
     pen = ImageDraw.Draw(image)
     if dot:
         pen.ellipse([300, 100, 303, 103], fill=(0, 0, 0, 255))
     else:
-        pen.line([(40, 150), (120, 40), (200, 160), (330, 60), (520, 120)], fill="black", width=4)
+        pen.line([(40, 150), (120, 40), (200, 160), (330, 60), (520, 120)], fill=ink, width=6)
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def application_draft(village, *, names=("张三", "李梅"), key=None, **payload) -> dict:
+def application_draft(village, *, names=("张三", "李梅"), key=None, ink="black", **payload) -> dict:
     members = [
         {"name": name, "id_number": unique_id_number(), "relation": rel, "adult": True}
         for name, rel in zip(names, ("head", "spouse"), strict=False)
@@ -45,7 +45,7 @@ def application_draft(village, *, names=("张三", "李梅"), key=None, **payloa
         "consent_text": CONSENT_TEXT,
         "consent_hash": GlassSignature.sha256(CONSENT_TEXT),
         "signatures": [
-            {"name": m["name"], "image": drawing(), "signed_at": "2020-01-01T08:00:00"}
+            {"name": m["name"], "image": drawing(ink=ink), "signed_at": "2020-01-01T08:00:00"}
             for m in members
         ],
     }
