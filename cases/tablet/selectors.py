@@ -122,9 +122,14 @@ def glass_signatures_for(case: Case) -> list[dict]:
             "image": "data:image/png;base64," + base64.b64encode(bytes(s.image)).decode(),
             "image_hash": s.image_hash,
             "text_hash": s.text_hash,
-            "signed_at": timezone.localtime(s.signed_at).strftime("%Y年%m月%d日 %H:%M"),
+            "signed_at": _cn_time(s.signed_at),
             "witness": s.signer_name,
             "device": s.device,
         }
         for s in GlassSignature.objects.filter(case=case).order_by("id")
     ]
+
+
+def _cn_time(moment) -> str:
+    local = timezone.localtime(moment)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"

@@ -11,12 +11,13 @@ import os
 import time
 
 import pytest
+from PIL import Image
 
-from cases.models import Case
+from cases.models import Case, CaseFile, FileCategory
 from cases.tablet.models import GlassSignature, SyncState, TabletSync
 from disbursement.models import ChangeReport
 
-from ..conftest import service_missing
+from ..conftest import PASSWORD, service_missing
 from ..e2e_support import browser, chromium_available, signed_in
 from ..factories import unique_id_number
 
@@ -25,18 +26,18 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 TABLET = {"width": 1024, "height": 768}  # an iPad-sized tablet held sideways
 PIN = "2468"
 # Two answers are lost after the server has acted: the request went through, the reply did not.
-LOSE_TWO_ANSWERS = """(() => {
+LOSE_TWO_ANSWERS = """(path) => {
   const real = window.fetch;
   window.lostAnswers = 0;
   window.fetch = async (...args) => {
     const response = await real(...args);
-    if (String(args[0]).includes("/tablet/api/applications/") && window.lostAnswers < 2) {
+    if (String(args[0]).includes(path) && window.lostAnswers < 2) {
       window.lostAnswers += 1;
       throw new TypeError("network lost");
     }
     return response;
   };
-})()"""
+}"""
 
 
 def unlock(page) -> None:
@@ -67,6 +68,34 @@ def sign(page, row: int) -> None:
     page.mouse.up()
 
 
+def sync(page) -> str:
+    """Press 同步草稿 and wait for that run to finish; the notice it left."""
+    done = int(page.evaluate("() => Number(document.body.dataset.syncs || 0)"))
+    page.click("[data-testid=sync]")
+    page.wait_for_function(f"() => Number(document.body.dataset.syncs || 0) > {done}")
+    return page.inner_text("[data-testid=notice]")
+
+
+def sync_losing_two_answers(page, path: str, pending: int = 1) -> str:
+    """Sync three times: the first two answers are lost after the server acted."""
+    page.evaluate(LOSE_TWO_ANSWERS, path)
+    for _ in range(2):
+        assert "同步中断" in sync(page)
+        assert page.locator("#drafts tr[data-state=pending]").count() == pending
+    return sync(page)
+
+
+def assert_synced_once(page) -> None:
+    assert page.locator("#drafts tr[data-state=synced]").count() == 1, page.inner_text("#drafts")
+    assert "同步完成：已提交 1 份" in page.inner_text("[data-testid=notice]")
+
+
+def photo_file(folder) -> str:
+    path = folder / "户口簿.png"
+    Image.new("RGB", (1600, 1200), (200, 180, 120)).save(path)
+    return str(path)
+
+
 def reload_offline(page) -> float:
     started = time.monotonic()
     page.reload()
@@ -77,7 +106,7 @@ def reload_offline(page) -> float:
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 def test_an_entrusted_application_made_offline_is_filed_once_despite_lost_answers(
-    live_server, people
+    live_server, people, tmp_path
 ):
     if not chromium_available():
         service_missing("chromium")
@@ -104,6 +133,10 @@ def test_an_entrusted_application_made_offline_is_filed_once_despite_lost_answer
         form.locator("input[name=m1_name]").fill("李梅")
         form.locator("input[name=m1_id]").fill(spouse_id)
         form.locator("select[name=m1_relation]").select_option("spouse")
+        form.locator("input[name=photos]").set_input_files(photo_file(tmp_path))
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=photo-count]').textContent === '已附照片1张'"
+        )
         assert "社会救助诚信声明" in page.inner_text("[data-testid=consent-text]")
         sign(page, 0)
         # Saving with the spouse not yet signed: refused on the tablet, what was typed stays.
@@ -130,16 +163,8 @@ def test_an_entrusted_application_made_offline_is_filed_once_despite_lost_answer
 
         context.set_offline(False)
         page.wait_for_function("() => navigator.onLine")
-        page.evaluate(LOSE_TWO_ANSWERS)
-        for _ in range(2):
-            page.click("[data-testid=sync]")
-            page.wait_for_function(
-                "() => document.querySelector('[data-testid=notice]').textContent.includes('同步中断')"
-            )
-            assert page.locator("#drafts tr[data-state=pending]").count() == 1
-        page.click("[data-testid=sync]")
-        page.wait_for_selector("#drafts tr[data-state=synced]")
-        assert "同步完成：已提交 1 份" in page.inner_text("[data-testid=notice]")
+        sync_losing_two_answers(page, "/tablet/api/applications/")
+        assert_synced_once(page)
 
     assert Case.objects.count() == 1
     case = Case.objects.get()
@@ -147,6 +172,8 @@ def test_an_entrusted_application_made_offline_is_filed_once_despite_lost_answer
     receipt = TabletSync.objects.get()
     assert (receipt.state, receipt.attempts) == (SyncState.ACCEPTED, 3)
     assert sorted(GlassSignature.objects.values_list("person_name", flat=True)) == ["张三", "李梅"]
+    (photo,) = CaseFile.objects.filter(case=case)
+    assert photo.category == FileCategory.MATERIAL and photo.mime == "image/jpeg"
 
 
 @pytest.mark.e2e
@@ -180,8 +207,7 @@ def test_a_change_report_on_a_household_changed_meanwhile_is_shown_as_a_conflict
 
         page.context.set_offline(False)
         page.wait_for_function("() => navigator.onLine")
-        page.click("[data-testid=sync]")
-        page.wait_for_selector("#drafts tr[data-state=conflict]")
+        assert "冲突 1 份" in sync(page)
         assert not ChangeReport.objects.exists()
         assert "冲突 1 份" in page.inner_text("[data-testid=notice]")
         page.click("#drafts tr[data-state=conflict] >> text=查看冲突")
@@ -196,3 +222,71 @@ def test_a_change_report_on_a_household_changed_meanwhile_is_shown_as_a_conflict
 
     report = ChangeReport.objects.get()
     assert (report.household_id, report.kind) == (case.household_id, "new_job")
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_after_the_idle_sign_out_the_assistant_signs_in_again_and_fixes_a_refused_draft(
+    live_server, people, paid
+):
+    if not chromium_available():
+        service_missing("chromium")
+    case = paid()
+    with browser() as chromium:
+        page = signed_in(chromium, live_server, people.assistant, viewport=TABLET)
+        first_run(page, live_server)
+        page.context.set_offline(True)
+        reload_offline(page)
+        unlock(page)
+
+        # A change report, and an application whose applicant's ID number is mistyped.
+        page.click("text=新建情况变化报告")
+        change = page.locator("#change-form")
+        change.locator("select[name=household]").select_option(str(case.household_id))
+        change.locator("select[name=kind]").select_option("new_vehicle")
+        change.locator("textarea[name=details]").fill("家中新购一辆农用三轮车")
+        change.locator("button[type=submit]").click()
+        page.wait_for_selector("#drafts tr[data-state=pending]")
+        page.click("text=新建委托申请")
+        form = page.locator("#application-form")
+        form.locator("input[name=entrusted_reason]").fill("申请人年迈，由协理员代为申请")
+        form.locator("input[name=m0_name]").fill("赵四")
+        form.locator("input[name=m0_id]").fill("15082219700101123")
+        sign(page, 0)
+        form.locator("button[type=submit]").click()
+        page.wait_for_function("() => document.querySelectorAll('#drafts tr').length === 2")
+
+        # The 30-minute idle sign-out happened while away: the session is gone.
+        page.context.clear_cookies()
+        page.context.set_offline(False)
+        page.wait_for_function("() => navigator.onLine")
+        assert "请先重新登录" in sync(page)
+        assert not TabletSync.objects.exists()
+        assert page.locator("#drafts tr[data-state=pending]").count() == 2
+
+        page.click("#signin")
+        page.fill("input[name=username]", people.assistant.username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/tablet/")
+        unlock(page)  # the PIN unlocks the drafts before anything syncs
+        notice = sync_losing_two_answers(page, "/tablet/api/change-reports/", pending=2)
+        assert "已提交 1 份" in notice and "未通过 1 份" in notice
+        assert ChangeReport.objects.count() == 1
+        refused = page.locator("#drafts tr[data-state=refused]")
+        assert "公民身份号码" in refused.inner_text()
+        assert not Case.objects.filter(applicant__name="赵四").exists()
+
+        # Fixed on the device, where it was kept: filed once.
+        refused.locator("button:has-text('修改')").click()
+        page.wait_for_selector("#application:not([hidden])")
+        assert "公民身份号码" in page.inner_text("[data-testid=application-error]")
+        form.locator("input[name=m0_id]").fill(unique_id_number())
+        form.locator("button[type=submit]").click()
+        page.wait_for_selector("#drafts tr[data-state=pending]")
+        assert "已提交 1 份" in sync(page)
+        assert page.locator("#drafts tr[data-state=synced]").count() == 2
+
+    assert Case.objects.filter(applicant__name="赵四", entrusted=True).count() == 1
+    assert ChangeReport.objects.count() == 1
+    assert TabletSync.objects.filter(state=SyncState.ACCEPTED).count() == 2

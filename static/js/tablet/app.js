@@ -20,11 +20,14 @@
   };
   var SIGN_IN = "登录已过期或尚未登录，请先重新登录，再解锁并同步；草稿仍保留在本机。";
   var ROWS = 5;
+  var MAX_PHOTOS = 6;
+  var PHOTO_EDGE = 1280; // long edge in pixels: a material stays legible, the draft stays small
   var reference = null;
   var pads = [];
   var editing = null; // the key of the draft open in a form, if any
   var conflictKey = null;
   var syncing = false;
+  var photos = []; // the photos of the application being filled: [{name, data}]
 
   function $(selector) { return document.querySelector(selector); }
   function show(id) {
@@ -251,9 +254,45 @@
     return out;
   }
 
+  // A photo from the camera, scaled down and kept as a JPEG data URL in the (sealed) draft.
+  async function shrink(file) {
+    var bitmap = await createImageBitmap(file);
+    var scale = Math.min(1, PHOTO_EDGE / Math.max(bitmap.width, bitmap.height));
+    var canvas = document.createElement("canvas");
+    canvas.width = Math.round(bitmap.width * scale);
+    canvas.height = Math.round(bitmap.height * scale);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    return { name: file.name, data: canvas.toDataURL("image/jpeg", 0.8) };
+  }
+
+  async function addPhotos(event) {
+    var files = Array.from(event.target.files || []);
+    var error = $("#application-error");
+    error.textContent = "";
+    for (var i = 0; i < files.length; i++) {
+      if (photos.length >= MAX_PHOTOS) {
+        error.textContent = "每份草稿最多附" + MAX_PHOTOS + "张照片。";
+        break;
+      }
+      try {
+        photos.push(await shrink(files[i]));
+      } catch (failure) {
+        error.textContent = "第" + (photos.length + 1) + "张照片无法读取，请重新拍摄。";
+      }
+    }
+    event.target.value = "";
+    showPhotos();
+  }
+
+  function showPhotos() {
+    $("#photo-count").textContent = photos.length ? "已附照片" + photos.length + "张" : "未附照片";
+  }
+
   function resetApplication() {
     var form = $("#application-form");
     form.reset();
+    photos = [];
+    showPhotos();
     pads.forEach(function (p) { p.pad.clear(); p.signedAt = ""; });
     signers();
     $("#application-error").textContent = "";
@@ -309,6 +348,7 @@
       consent_text: reference.consent_text,
       consent_hash: await sha256(reference.consent_text),
       signatures: signatures,
+      photos: photos,
     };
     await keep("application", "委托申请：" + members[0].name + "户（" + members.length + "人）", payload, {});
     resetApplication();
@@ -429,6 +469,8 @@
         form["m" + i + "_relation"].value = m.relation;
         form["m" + i + "_adult"].checked = m.adult;
       });
+      photos = p.photos || [];
+      showPhotos();
       signers();
       p.signatures.forEach(function (s) {
         var i = p.members.findIndex(function (m) { return m.name === s.name; });
@@ -578,6 +620,8 @@
     } finally {
       syncing = false;
       await renderDrafts();
+      // How many syncs have finished: lets a tester (or a watcher) tell one run from the next.
+      document.body.dataset.syncs = String(Number(document.body.dataset.syncs || 0) + 1);
     }
   }
 
@@ -604,6 +648,8 @@
     $("#lock-form").addEventListener("submit", onUnlock);
     $("#application-form").addEventListener("submit", saveApplication);
     $("#application-form").addEventListener("input", signers);
+    $("#application-form").photos.addEventListener("change", addPhotos);
+    $("#clear-photos").addEventListener("click", function () { photos = []; showPhotos(); });
     $("#change-form").addEventListener("submit", saveChange);
     $("#change-form").household.addEventListener("change", showHousehold);
     document.querySelectorAll("[data-open]").forEach(function (el) {
