@@ -4,8 +4,12 @@ overwrite a household that changed meanwhile; the server's clock stamps them."""
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import time_machine
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 
 from cases.models import Case
@@ -153,3 +157,40 @@ def test_a_change_report_on_a_household_changed_meanwhile_is_a_conflict(people, 
     draft["payload"]["base_version"] = body["result"]["version"]
     assert client.post_draft(CHANGE_REPORTS, draft).status_code == 200
     assert ChangeReport.objects.count() == 1
+
+
+def test_a_signature_drawn_on_the_glass_is_never_changed_or_deleted(people, tablet):
+    tablet(people.assistant).post_draft(APPLICATIONS, application_draft(people.village_a))
+    signature = GlassSignature.objects.first()
+    with pytest.raises(PermissionDenied):
+        signature.save()
+    with pytest.raises(PermissionDenied):
+        signature.delete()
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE cases_glasssignature SET person_name = '篡改'")
+    assert GlassSignature.objects.filter(person_name="篡改").count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_retries_arriving_at_once_make_one_case(people, login):
+    draft = application_draft(people.village_a)
+    clients = []
+    for _ in range(2):
+        client = Client()
+        login(people.assistant, client)
+        clients.append((client, client.get("/tablet/api/session/").json()["csrf"]))
+
+    def send(pair):
+        client, token = pair
+        try:
+            return client.post(
+                APPLICATIONS, draft, content_type="application/json", HTTP_X_CSRFTOKEN=token
+            ).status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        codes = list(pool.map(send, clients))
+    assert codes == [200, 200]
+    assert Case.objects.count() == 1
+    assert TabletSync.objects.get().attempts == 2
