@@ -39,6 +39,14 @@ LOSE_TWO_ANSWERS = """(path) => {
   };
 }"""
 
+STORAGE_FULL = """() => {
+  const put = IDBObjectStore.prototype.put;
+  IDBObjectStore.prototype.put = function () {
+    throw new DOMException("设备存储已满", "QuotaExceededError");
+  };
+  window.storageFreed = () => { IDBObjectStore.prototype.put = put; };
+}"""
+
 
 def unlock(page) -> None:
     page.fill("#pin", PIN)
@@ -198,6 +206,14 @@ def test_a_change_report_on_a_household_changed_meanwhile_is_shown_as_a_conflict
         assert head.name in page.inner_text("#household-snapshot")
         form.locator("select[name=kind]").select_option("new_job")
         form.locator("textarea[name=details]").fill("户主在镇上超市务工，月收入约1500元")
+        # The tablet's storage is full: a clear message, and what was typed stays on the form.
+        page.evaluate(STORAGE_FULL)
+        form.locator("button[type=submit]").click()
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=notice]').textContent.includes('存储空间已满')"
+        )
+        assert form.locator("textarea[name=details]").input_value().startswith("户主在镇上")
+        page.evaluate("() => window.storageFreed()")
         form.locator("button[type=submit]").click()
         page.wait_for_selector("#drafts tr[data-state=pending]")
 
