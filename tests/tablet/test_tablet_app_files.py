@@ -85,4 +85,4 @@ def test_the_tablet_loads_nothing_from_another_site(client):
 def test_the_shell_is_in_chinese_and_asks_for_the_pin_first(client):
     page = client.get("/tablet/").content.decode()
     assert '<html lang="zh-CN">' in page and 'rel="manifest"' in page
-    assert "解锁本机草稿" in page and "PIN码" in page
+    assert "解锁本机草稿" in page and "解锁码" in page

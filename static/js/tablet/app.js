@@ -123,10 +123,10 @@
 
   async function setupLock() {
     var first = !(await Vault.hasPin());
-    $("#lock-title").textContent = first ? "设置本机PIN码" : "解锁本机草稿";
+    $("#lock-title").textContent = first ? "设置本机解锁码" : "解锁本机草稿";
     $("#lock-help").textContent = first
-      ? "首次使用请设置4至8位数字PIN码。草稿用它加密保存在本机，遗失平板也不会泄露身份证号码。"
-      : "草稿加密保存在本机，须输入PIN码才能查看和同步。";
+      ? "首次使用请设置4至8位数字解锁码。草稿用它加密保存在本机，遗失平板也不会泄露身份证号码。"
+      : "草稿加密保存在本机，须输入解锁码才能查看和同步。";
     $("#pin2-field").hidden = !first;
     $("#unlock").textContent = first ? "设置并进入" : "解锁";
     show("lock");
@@ -139,13 +139,13 @@
     var error = $("#lock-error");
     error.textContent = "";
     if (!/^[0-9]{4,8}$/.test(pin)) {
-      error.textContent = "PIN码须为4至8位数字。";
+      error.textContent = "解锁码须为4至8位数字。";
       return;
     }
     try {
       if (!(await Vault.hasPin())) {
         if (pin !== $("#pin2").value) {
-          error.textContent = "两次输入的PIN码不一致。";
+          error.textContent = "两次输入的解锁码不一致。";
           return;
         }
         await Vault.setPin(pin);

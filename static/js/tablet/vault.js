@@ -65,7 +65,7 @@
   }
 
   function requireKey() {
-    if (!key) throw new Error("请先输入PIN码解锁。");
+    if (!key) throw new Error("请先输入解锁码解锁。");
   }
 
   var Vault = {
@@ -87,7 +87,7 @@
         if ((await unseal(check)) !== CHECK) throw new Error();
       } catch (error) {
         key = null;
-        throw new Error("PIN码不正确。");
+        throw new Error("解锁码不正确。");
       }
     },
     lock: function () {
