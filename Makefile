@@ -10,7 +10,7 @@ PYTEST_ARGS ?= -q
 DEVDB := $(BIN)/python -m dengkou_aid.devdb
 SUB := $(MAKE) --no-print-directory
 
-.PHONY: run test install lint migrate demo worker beat clean _migrate _seed _serve
+.PHONY: run test install lint migrate demo worker beat clean vendor _migrate _seed _serve
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -43,6 +43,10 @@ _seed:
 _serve:
 	@echo "Serving http://$(HOST)/"
 	$(BIN)/python manage.py runserver $(HOST)
+
+# Copy the tablet's browser libraries from npm into static/vendor/ (needs node and npm).
+vendor:
+	vendor/vendor.sh
 
 lint: install
 	$(BIN)/ruff check .

@@ -27,6 +27,7 @@ def nav_items(request: HttpRequest) -> dict:
         items.append({"url": reverse("cases:list"), "label": "案件"})
     if user.has_role(Role.VILLAGE_ASSISTANT):
         items.append({"url": reverse("cases:new"), "label": "委托申请"})
+        items.append({"url": reverse("tablet:shell"), "label": "离线平板"})
     elif user.has_role(Role.HANDLER):
         items.append({"url": reverse("cases:new"), "label": "新申请"})
     if user.has_role(Role.HANDLER):

@@ -1429,3 +1429,7 @@ class RosterWindowLeave(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} {self.month:%Y年%m月}清册 延至{self.until:%m月%d日}"
+
+
+# The tablet feature keeps its models in its folder; imported here so the app registers them.
+from .tablet.models import GlassSignature, TabletSync  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""The cases app's pages: case pages under /cases/, deadlines, documents, public pages."""
+"""The cases app's pages: case pages under /cases/, deadlines, documents, public pages, the tablet."""
 
 from django.urls import include, path
 
@@ -24,4 +24,5 @@ urlpatterns = [
     path("documents/", include("cases.documents.urls")),
     path("public/", include("cases.public.urls")),
     path("cases/deadlines/", include("cases.deadlines.urls")),
+    path("tablet/", include("cases.tablet.urls")),
 ]

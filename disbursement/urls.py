@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from . import views
+from .reviews import tablet
 
 roster_patterns = [
     path("", views.roster_list, name="roster_list"),
@@ -37,4 +38,6 @@ urlpatterns = [
     path("imports/", include("disbursement.imports.urls")),
     path("disbursement/", include((roster_patterns, "disbursement"))),
     path("reviews/", include("disbursement.reviews.urls")),
+    # The village tablet sends its offline change reports beside the cases tablet's drafts.
+    path("tablet/api/change-reports/", tablet.endpoint, name="tablet-change-reports"),
 ]

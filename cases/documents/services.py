@@ -35,6 +35,7 @@ from cases.models import (
     VerificationReport,
 )
 from cases.permissions import acting_role
+from cases.tablet.selectors import glass_signatures_for
 from dengkou_aid.errors import Conflict, DomainError, NotAllowed
 from dengkou_aid.lib.idnumber import mask_id_number
 from dengkou_aid.lib.masking import mask_name
@@ -358,7 +359,12 @@ def _members(case: Case) -> list[Person]:
 
 def _consent_context(case: Case, on: date, extra: Mapping[str, Any]) -> dict[str, Any]:
     members = _members(case)
+    glass = glass_signatures_for(case)
+    signed = {g["name"]: g for g in glass}
     return {
+        # Signed on the village tablet: the drawings, the text shown to the signers and its hash.
+        "glass": glass,
+        "glass_text": glass[0]["text"] if glass else "",
         "members": [
             {
                 "name": m.name,
@@ -366,6 +372,7 @@ def _consent_context(case: Case, on: date, extra: Mapping[str, Any]) -> dict[str
                 # Printed masked: the signer writes the full number by hand if required.
                 "id_masked": mask_id_number(m.id_number) if m.id_number else "",
                 "adult": m.age_on(on) >= ADULT_AGE,
+                "signature": signed.get(m.name, {}).get("image", ""),
             }
             for m in members
         ],

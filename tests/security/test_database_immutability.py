@@ -33,6 +33,7 @@ from cases.models import (
     CaseFile,
     DocType,
     FactChannel,
+    GlassSignature,
     Handover,
     HandoverSignature,
     ImmutableModel,
@@ -144,6 +145,11 @@ def records(people, standards) -> dict[type[models.Model], int]:
     ArchiveDestruction.create_signed(
         signer=people.first, role="first_responsible", over={}, case=case,
         expired_on=date(2026, 1, 1), reason="测试",
+    )  # fmt: skip
+    GlassSignature.create_signed(
+        signer=people.assistant, role="village_assistant", over={}, case=case,
+        document="consent", person_name="测试", document_text="测试", text_hash="0" * 64,
+        image=b"\x89PNG", image_hash="0" * 64,
     )  # fmt: skip
     revocation_signature = sign(
         case,
