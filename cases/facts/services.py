@@ -138,8 +138,8 @@ def record_fact_change(
         raise DomainError("请选择要更正的信息及操作。", field="subject")
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
-        _check_version(case, version)
         role = _check_may_change(case, actor, channel)
+        _check_version(case, version)
         reason = (reason or "").strip()
         if not reason:
             raise DomainError("请填写更正理由。", field="reason")
