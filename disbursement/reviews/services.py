@@ -431,8 +431,8 @@ def assess_review(
             # The centre found income or property that disqualifies, whatever the visit found.
             eligible = False
             working["notes"] = [*working["notes"], f"重新核对报告：{report.summary}"]
-        working["eligible"] = eligible
         amount = result.amount if eligible else ZERO
+        working.update(eligible=eligible, amount=str(amount))
         review.assess(amount=amount, eligible=eligible, working=working)
         _save(review, "assessed_amount", "assessed_eligible", "working")
         _case_event(
