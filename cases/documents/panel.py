@@ -132,6 +132,7 @@ def file_history(files: list[CaseFile]) -> list[FileRow]:
 # The document each state asks for, while the case has none of that type.
 DUE = {
     State.ACCEPTED: DocType.CONSENT_FORM,
+    State.VERIFICATION_REQUESTED: DocType.VERIFICATION_LETTER,  # the letter goes to the county
     State.IN_PUBLICITY: DocType.PUBLICITY_NOTICE,
     State.APPROVED: DocType.APPROVAL_DECISION,
     State.REJECTED: DocType.REJECTION_NOTICE,

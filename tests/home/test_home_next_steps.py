@@ -76,6 +76,7 @@ def test_the_handler_sees_cases_by_step_with_deadlines_and_each_links_to_the_cas
 
 def test_the_handler_sees_documents_to_issue_and_accounts_to_register(people, login):
     accepted = make_case(people, State.ACCEPTED)
+    requested = make_case(people, State.VERIFICATION_REQUESTED)
     approved = make_case(people, State.APPROVED)  # 1190.00 a month, no account yet
 
     html = _home(login(people.handler))
@@ -84,6 +85,8 @@ def test_the_handler_sees_documents_to_issue_and_accounts_to_register(people, lo
     assert f'href="/cases/{accepted.pk}/#documents"' in documents
     assert "请出具：社会救助诚信声明及家庭经济状况核对授权书" in documents
     assert f'href="/cases/{approved.pk}/#documents"' in documents  # its decision is missing
+    assert f'href="/cases/{requested.pk}/#documents"' in documents
+    assert "请出具：家庭经济状况核对委托函" in documents
     accounts = _block(html, "accounts-due")
     assert approved.number in accounts and 'href="/disbursement/"' in accounts
 
