@@ -496,18 +496,10 @@ def finding_form_rows(posted=None) -> list[dict]:
     """The findings form: one row per agency the centre checks, then two for others;
     what was typed comes back when the report is refused."""
     agencies = [*VERIFICATION_AGENCIES, "", ""]
-    typed = (
-        list(
-            zip(
-                posted.getlist("agency"),
-                posted.getlist("found"),
-                posted.getlist("result"),
-                strict=False,
-            )
-        )
-        if posted
-        else []
-    )
+    typed = []
+    if posted:
+        columns = (posted.getlist("agency"), posted.getlist("found"), posted.getlist("result"))
+        typed = list(zip(*columns, strict=False))
     rows = []
     for i, agency in enumerate(agencies):
         got = typed[i] if i < len(typed) else (agency, "", "")

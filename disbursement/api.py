@@ -135,13 +135,20 @@ class RosterSupplementaryApi(APIView):
         return Response(RosterDetailOut(roster).data, status=status.HTTP_201_CREATED)
 
 
+class RosterSignIn(serializers.Serializer):
+    otp_token = serializers.CharField(
+        label="动态口令", required=False, allow_blank=True, help_text="领导签字时重新输入的动态口令"
+    )
+
+
 class RosterSignApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses=RosterOut)
+    @extend_schema(request=RosterSignIn, responses=RosterOut)
     def post(self, request, roster_id: int):
         roster = selectors.roster_for_user(request.user, roster_id, request=request._request)
-        services.sign_roster(roster=roster, actor=request.user)
+        otp_token = str(request.data.get("otp_token", ""))[:12]
+        services.sign_roster(roster=roster, actor=request.user, otp_token=otp_token)
         roster.refresh_from_db()
         return Response(RosterOut(roster).data)
 

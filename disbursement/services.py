@@ -20,6 +20,11 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from accounts.models import Role, Unit, User
+from accounts.services import (
+    SigningCodeRefused,
+    check_signing_code,
+    record_signing_code_failure,
+)
 from cases.deadlines import cutoffs
 from cases.deadlines.calendar import ROSTER_WINDOW, first_payable_month
 from cases.events import locked_case, record_event, require_transition, save_transition
@@ -792,9 +797,20 @@ def next_step(roster: PaymentRoster) -> str | None:
     return next((step for step in STEP_ORDER if step not in done), None)
 
 
+def sign_roster(*, roster: PaymentRoster, actor: User, otp_token: str = "") -> RosterSignature:
+    """The handler prepares, then the direct-responsible, then the first-responsible sign;
+    a leader re-enters a one-time code to sign (谁签字，谁负责)."""
+    try:
+        return _sign_roster(roster=roster, actor=actor, otp_token=otp_token)
+    except SigningCodeRefused as refused:
+        # Nothing was signed; a wrong code still counts against guessing, after the rollback.
+        if refused.wrong_code_of is not None:
+            record_signing_code_failure(refused.wrong_code_of)
+        raise
+
+
 @transaction.atomic
-def sign_roster(*, roster: PaymentRoster, actor: User) -> RosterSignature:
-    """The handler prepares, then the direct-responsible, then the first-responsible sign."""
+def _sign_roster(*, roster: PaymentRoster, actor: User, otp_token: str) -> RosterSignature:
     locked = PaymentRoster.objects.select_for_update().get(pk=roster.pk)
     if locked.state != RosterState.PREPARED:
         raise Conflict(f"清册当前状态为“{locked.get_state_display()}”，不能签字。", field="state")
@@ -806,6 +822,7 @@ def sign_roster(*, roster: PaymentRoster, actor: User) -> RosterSignature:
     if problems:
         raise DomainError("清册未通过核对，不能签字：" + " ".join(problems), field="reconcile")
     content = roster_content(locked)
+    check_signing_code(actor, otp_token)
     signature = RosterSignature.create_signed(
         signer=actor,
         role=role,

@@ -208,7 +208,12 @@ def roster_discard(request: HttpRequest, roster_id: int) -> HttpResponse:
 @require_POST
 def roster_sign(request: HttpRequest, roster_id: int) -> HttpResponse:
     return _roster_action(
-        request, roster_id, lambda r: services.sign_roster(roster=r, actor=request.user), "已签字。"
+        request,
+        roster_id,
+        lambda r: services.sign_roster(
+            roster=r, actor=request.user, otp_token=request.POST.get("otp_token", "")
+        ),
+        "已签字。",
     )
 
 

@@ -32,11 +32,3 @@ def png_bytes(**kwargs) -> bytes:
 
 
 PDF_BYTES = pdf_bytes()
-
-
-def pdf_text(document: bytes) -> str:
-    """The text of every page of a PDF, without the spaces the extraction puts between glyphs."""
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(document))
-    return "\n".join((page.extract_text() or "").replace(" ", "") for page in reader.pages)

@@ -75,12 +75,12 @@ def test_an_entrusted_application_goes_to_approval_in_the_browser(live_server, p
 
         officer = signed_in(chromium, live_server, people.verifier)
         officer.click("nav >> text=核对任务")
-        task = officer.locator("[data-testid=verification-task]").first
-        task.locator("input[name=agency]").first.fill("公安")
-        task.locator("input[name=result]").first.fill("无机动车")
-        task.locator("textarea[name=summary]").fill("未发现不符合条件的财产")
         with officer.expect_navigation():
-            task.locator("button[type=submit]").click()
+            officer.locator("[data-testid=verification-task] [data-testid=open-task]").first.click()
+        officer.locator("input[name=result]").first.fill("无婚姻登记变更")
+        officer.locator("textarea[name=summary]").fill("未发现不符合条件的财产")
+        with officer.expect_navigation():
+            officer.click("[data-testid=submit-report]")
 
         clerk.reload()
         form = clerk.locator("form[data-step=record_home_visit]")

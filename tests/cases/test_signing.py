@@ -198,3 +198,12 @@ def test_a_marginal_family_is_confirmed_as_such_without_payment_words(people):
         "words": "认定为低保边缘家庭",
         "amount": None,
     }
+
+
+def test_through_the_api_a_leader_without_a_code_is_refused_beside_the_field(api, people, proposed):
+    response = api(people.direct).post(
+        f"/api/cases/{proposed.pk}/transitions/sign_opinion/", {"opinion": "agree"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["field"] == "otp_token"
+    assert not Signature.objects.exists()

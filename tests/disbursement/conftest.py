@@ -92,8 +92,11 @@ IN_WINDOW = "2026-11-22 10:00 +08:00"
 def sign_all(roster, people):
     from disbursement.services import sign_roster
 
+    from ..conftest import signing_otp
+
     for signer in (people.handler, people.direct, people.first):
-        sign_roster(roster=roster, actor=signer)
+        code = signing_otp(signer) if signer.needs_two_factor else ""
+        sign_roster(roster=roster, actor=signer, otp_token=code)
     roster.refresh_from_db()
     return roster
 

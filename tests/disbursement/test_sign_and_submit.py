@@ -7,11 +7,13 @@ from datetime import date
 import pytest
 import time_machine
 
+from accounts.models import AuditLog
 from cases.deadlines.cutoffs import grant_roster_leave
 from dengkou_aid.errors import DomainError, NotAllowed
 from disbursement.models import RosterSignature, RosterState, SignatureStep
 from disbursement.services import generate_roster, sign_roster, submit_roster
 
+from ..conftest import signing_otp
 from .conftest import DECEMBER, IN_WINDOW, sign_all
 
 
@@ -31,8 +33,8 @@ def test_signatures_come_in_order_handler_direct_first(people, entitle):
     sign_roster(roster=roster, actor=people.handler)
     with pytest.raises(NotAllowed, match="分管领导"):
         sign_roster(roster=roster, actor=people.first)
-    sign_roster(roster=roster, actor=people.direct)
-    sign_roster(roster=roster, actor=people.first)
+    sign_roster(roster=roster, actor=people.direct, otp_token=signing_otp(people.direct))
+    sign_roster(roster=roster, actor=people.first, otp_token=signing_otp(people.first))
 
     roster.refresh_from_db()
     assert roster.state == RosterState.SIGNED
@@ -143,3 +145,20 @@ def test_regenerating_after_signatures_voids_them(people, entitle, signed_roster
     assert roster.state == RosterState.PREPARED
     assert roster.round == 2
     assert not roster.signatures.filter(round=2).exists()
+
+
+def test_a_leader_signs_a_roster_only_with_their_one_time_code(people, entitle, settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    entitle()
+    roster = generate_roster(unit=people.unit_a, month=DECEMBER, actor=people.handler)
+    sign_roster(roster=roster, actor=people.handler)
+
+    with pytest.raises(DomainError, match="动态口令"):
+        sign_roster(roster=roster, actor=people.direct)
+    right = signing_otp(people.direct)
+    with pytest.raises(DomainError, match="动态口令错误，未签字"):
+        sign_roster(roster=roster, actor=people.direct, otp_token=f"{(int(right) + 1) % 10**6:06d}")
+    assert roster.signatures.count() == 1
+    assert AuditLog.objects.filter(action=AuditLog.Action.OTP_FAILED, user=people.direct).exists()
+    sign_roster(roster=roster, actor=people.direct, otp_token=signing_otp(people.direct))
+    assert roster.signatures.count() == 2

@@ -7,8 +7,9 @@ import hashlib
 
 import pytest
 
+from cases import services
 from cases.documents.services import issue_document, read_document
-from cases.models import CaseEvent, DocType, Document, Outcome, State
+from cases.models import CaseEvent, DocType, Document, Kind, Outcome, State
 from dengkou_aid.lib.pdfcheck import pdf_fonts, pdf_text
 
 from .builders import make_case, set_state
@@ -126,3 +127,25 @@ def test_a_stop_notice_for_a_terminated_case_says_stop(people):
 
     text = _compact(pdf_text(read_document(document)))
     assert "停发" in text and "家庭收入超过低保标准" in text
+
+
+def test_a_marginal_familys_decision_confirms_it_with_no_payment_words(people):
+    case = make_case(people, State.APPROVED, kind=Kind.MARGINAL)
+
+    document = issue_document(case=case, doc_type=DocType.APPROVAL_DECISION, actor=people.handler)
+
+    text = _compact(pdf_text(read_document(document)))
+    assert "低保边缘家庭认定决定书" in text and "认定你户为低保边缘家庭" in text
+    for payment in ("月救助金额", "发放", "打入", "账户", "予以批准"):
+        assert payment not in text, payment
+
+
+def test_a_refusal_to_accept_has_its_own_notice_with_the_reasons(people):
+    case = make_case(people, State.SUBMITTED)
+    services.refuse(actor=people.handler, case=case, reason="申请人户籍不在本镇")
+
+    notice = Document.objects.get(case=case)
+    text = _compact(pdf_text(read_document(notice)))
+    assert notice.doc_type == DocType.REFUSAL_NOTICE
+    assert "不予受理通知书" in text and "决定不予受理" in text
+    assert "不予受理的理由：申请人户籍不在本镇" in text

@@ -19,8 +19,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-
-from ..files import pdf_text
+from dengkou_aid.lib.pdfcheck import pdf_text
 
 DEMO_PASSWORD = "Demo#2026dengkou"
 ROLES = (
