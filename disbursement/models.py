@@ -592,12 +592,16 @@ class FundDemandPlanSignature(SignedRecord):
         ordering = ["year", "signed_at", "id"]
 
 
+PLAN_RECIPIENT = "磴口县财政局、巴彦淖尔市民政局"
+
+
 class FundDemandPlanSubmission(ImmutableModel):
     """The yearly plan as submitted (已报送): its lines frozen here, the plan no longer changes."""
 
     year = models.PositiveIntegerField("计划年度", unique=True)
     total = models.DecimalField("计划合计（元）", **MONEY)
     content = models.JSONField("报送内容", default=dict)
+    recipient = models.CharField("报送单位", max_length=100, default=PLAN_RECIPIENT)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

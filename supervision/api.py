@@ -21,6 +21,11 @@ class DashboardIn(serializers.Serializer):
     end = serializers.DateField(required=False)
     unit = serializers.IntegerField(required=False)
     kind = serializers.CharField(required=False, help_text="dibao / marginal / tekun")
+    month = serializers.DateField(
+        required=False,
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        help_text="the month of the payment figures (YYYY-MM), default this month",
+    )
 
     def validate_kind(self, value: str) -> str:
         if value not in Kind.values:
@@ -54,6 +59,7 @@ class DashboardApi(APIView):
             end=data.validated_data.get("end", today),
             unit_id=scope.unit_id or data.validated_data.get("unit"),
             kind=data.validated_data.get("kind"),
+            month=data.validated_data.get("month", today).replace(day=1),
         )
         sections = selectors.dashboard(scope=scope, filters=filters)
         return Response(

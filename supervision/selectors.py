@@ -431,7 +431,7 @@ def monthly_statistics(*, month: date, scope: Scope) -> list[list[Any]]:
     the month's roster and the dashboard count, never from the cases' states today."""
     from disbursement.in_force import month_statistics
 
-    buckets = month_statistics(month, scope.q())
+    buckets = month_statistics(month, scope.q()) + marginal_statistics(month, scope)
     names = _unit_names()
     order = {
         code: i for i, code in enumerate(Unit.objects.order_by("code").values_list("id", flat=True))
@@ -450,6 +450,60 @@ def monthly_statistics(*, month: date, scope: Scope) -> list[list[Any]]:
         ]
         for b in buckets
     ]
+
+
+def marginal_statistics(month: date, scope: Scope) -> list[dict[str, Any]]:
+    """低保边缘家庭 are recognised, not paid: counted in a month from their decisions and
+    terminations as they happened (an imported one from its import), never from today's state."""
+    start, end = month_bounds(month)
+    first, after = month_start_moment(start), month_start_moment(end + timezone.timedelta(days=1))
+    cases = scope.filter(Case.objects.filter(kind=Kind.MARGINAL, outcome=Outcome.APPROVE))
+    began = Q(imported=False, decided_on__lte=end) | Q(imported=True, submitted_at__lt=after)
+    # As for a paid household, one terminated during the month is that month's stop, not in it.
+    ended = Q(events__to_state=State.TERMINATED, events__at__lt=after)
+    live = cases.filter(began).exclude(pk__in=cases.filter(ended).values("pk"))
+    keys = ("unit_id", "kind", "area")
+    members = Q(household__members__left_on__isnull=True) | Q(
+        household__members__left_on__gte=start
+    )
+    figures: dict[tuple, dict[str, Any]] = {}
+    for row in live.values(*keys).annotate(
+        h=Count("id", distinct=True),
+        p=Count("household__members", filter=members, distinct=True),
+        n=Count("id", filter=Q(imported=False, decided_on__gte=start), distinct=True),
+    ):
+        figures[tuple(row[k] for k in keys)] = {
+            **{k: row[k] for k in keys},
+            "households": row["h"],
+            "persons": row["p"],
+            "money": Decimal("0.00"),
+            "new": row["n"],
+            "stopped": 0,
+        }
+    stopped = (
+        cases.filter(events__to_state=State.TERMINATED, events__at__gte=first, events__at__lt=after)
+        .values(*keys)
+        .annotate(s=Count("id", distinct=True))
+    )
+    for row in stopped:
+        key = tuple(row[k] for k in keys)
+        bucket = figures.setdefault(
+            key,
+            {
+                **{k: row[k] for k in keys},
+                "households": 0,
+                "persons": 0,
+                "money": Decimal("0.00"),
+                "new": 0,
+            },
+        )
+        bucket["stopped"] = row["s"]
+    return list(figures.values())
+
+
+def month_start_moment(day: date) -> datetime:
+    """Midnight at the start of a local day (Asia/Shanghai)."""
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
 @dataclass

@@ -55,6 +55,7 @@ class Migration(migrations.Migration):
                 ('year', models.PositiveIntegerField(unique=True, verbose_name='计划年度')),
                 ('total', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='计划合计（元）')),
                 ('content', models.JSONField(default=dict, verbose_name='报送内容')),
+                ('recipient', models.CharField(default='磴口县财政局、巴彦淖尔市民政局', max_length=100, verbose_name='报送单位')),
                 ('submitted_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='报送时间')),
                 ('submitted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],

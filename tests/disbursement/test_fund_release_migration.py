@@ -13,16 +13,15 @@ BEFORE = [("disbursement", "0008_immutable_triggers_all")]
 AFTER = [("disbursement", "0010_fund_release_checks")]
 
 
-@pytest.fixture
-def back_to_the_latest_migrations():
-    """Migrating to 0010 unapplies every later migration: put them back for the next tests."""
+@pytest.fixture(autouse=True)
+def latest_migrations_afterwards():
+    """Leave the database at the latest migrations (later ones than 0010 included)."""
     yield
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("back_to_the_latest_migrations")
 def test_existing_releases_are_attached_where_unambiguous_and_keep_their_repeated_voucher(people):
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)

@@ -97,7 +97,7 @@ def assert_month_agrees(client: Client | None, month: date, households: int, amo
     assert county_amount(month) == Decimal(amount), "county totals"
 
 
-def test_three_months_of_money_agree_to_the_yuan(people, entitle, login):  # noqa: F811
+def test_three_months_of_money_agree_to_the_yuan(people, entitle, login, api):  # noqa: F811
     # --- Before December ----------------------------------------------------------------------
     jia = entitle(amount="670", decided_on=date(2026, 10, 9))
     yi = entitle(amount="840", area=Area.URBAN, decided_on=date(2026, 10, 9))
@@ -216,5 +216,13 @@ def test_three_months_of_money_agree_to_the_yuan(people, entitle, login):  # noq
             ("农村牧区", 1, 0),
             ("城市", 0, 1),
         ]
+    with at("2027-01-26 11:00"):
+        # The dashboard's API gives the same month as the page: December, 3 households 2710.
+        response = api(people.supervisor).get("/api/supervision/dashboard/?month=2026-12")
+        rows = next(s for s in response.json() if s["key"] == "beneficiaries")["rows"]
+        assert (sum(r[2] for r in rows), sum(Decimal(str(r[3])) for r in rows)) == (
+            3,
+            Decimal("2710.00"),
+        )
     assert PaymentRoster.objects.filter(kind=RosterKind.SUPPLEMENTARY).count() == 1
     assert ding.start_month == DEC and jia.start_month == date(2026, 11, 1)

@@ -44,8 +44,11 @@ from cases.models import (
 )
 from disbursement.models import (
     CountyFundRequest,
+    FundDemandPlanSignature,
+    FundDemandPlanSubmission,
     FundRelease,
     PaymentRoster,
+    PlanStep,
     Review,
     ReviewSignature,
     ReviewStep,
@@ -226,6 +229,17 @@ def records(people, standards) -> dict[type[models.Model], int]:
         values={"kind": "deposit", "value": "100"},
         channel=FactChannel.REVIEW,
         channel_ref=review.pk,
+    )
+    FundDemandPlanSignature.create_signed(
+        signer=people.finance,
+        role="county_finance",
+        over={},
+        year=2027,
+        step=PlanStep.PREPARE,
+        total=Decimal("670"),
+    )
+    FundDemandPlanSubmission.objects.create(
+        year=2027, total=Decimal("670"), submitted_by=people.finance
     )
     record(AuditLog.Action.SENSITIVE_READ, detail="测试")
     assert document.pk

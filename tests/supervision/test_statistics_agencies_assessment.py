@@ -11,7 +11,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.access import Scope
-from cases.models import Case, Kind, Outcome, State
+from cases.models import Case, CaseEvent, Kind, Outcome, State
 from disbursement.models import ChangeSource
 from disbursement.services import stop_entitlement
 from supervision.models import AssessmentWeights, Finding, Rule, SpotCheckSample
@@ -132,3 +132,42 @@ def test_the_statistics_report_has_a_chart_beside_each_table_and_prints_to_pdf(p
     )
     assert book.sheetnames == ["2026年03月统计", "按救助类别和城乡汇总", "按单位汇总"]
     assert [c.value for c in book["按单位汇总"][2]][:2] == ["巴彦高勒镇", 1]
+
+
+def test_marginal_households_are_counted_from_their_decisions_and_terminations(people):
+    recognised = case_in(
+        people.village_a,
+        State.STANDING_PUBLICITY,
+        kind=Kind.MARGINAL,
+        decided_on=date(2026, 2, 10),
+        outcome=Outcome.APPROVE,
+    )
+    PersonFactory(household=recognised.household, relation="child")
+    ended = case_in(
+        people.village_a,
+        State.TERMINATED,
+        kind=Kind.MARGINAL,
+        decided_on=date(2026, 1, 10),
+        outcome=Outcome.APPROVE,
+    )
+    CaseEvent.objects.create(
+        case=ended,
+        seq=1,
+        action="terminate",
+        label="终止",
+        from_state="standing_publicity",
+        to_state="terminated",
+        at=timezone.make_aware(datetime(2026, 3, 18, 10)),
+    )
+    # Approved in April: today it is recognised, in March it was not.
+    case_in(
+        people.village_a,
+        State.STANDING_PUBLICITY,
+        kind=Kind.MARGINAL,
+        decided_on=date(2026, 4, 2),
+        outcome=Outcome.APPROVE,
+    )
+    march = monthly_statistics(month=date(2026, 3, 1), scope=Scope(everything=True))
+    assert march == [["低保边缘家庭", "农村牧区", "巴彦高勒镇", 1, 2, Decimal("0.00"), 0, 1]]
+    february = monthly_statistics(month=date(2026, 2, 1), scope=Scope(everything=True))
+    assert february == [["低保边缘家庭", "农村牧区", "巴彦高勒镇", 2, 3, Decimal("0.00"), 1, 0]]
