@@ -111,6 +111,11 @@ class Finding(models.Model):
         return Source(self.source).label
 
 
+def rules_of(source: str) -> list[str]:
+    """The rules whose findings a bulletin groups under the source."""
+    return [rule for rule in Rule.values if source_of(rule) == source]
+
+
 def source_of(rule: str) -> str:
     """The bulletin's group of a rule: a field spot check, a complaint, or a system check."""
     if rule == Rule.SPOT_CHECK:

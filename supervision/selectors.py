@@ -114,8 +114,7 @@ def dashboard(
             on_time(snapshot, scope, filters, names),
             deadlines(cases, names, today),
             beneficiaries(snapshot, scope, filters, names),
-            open_findings(scope, filters, names),
-            overdue_rectifications(scope, filters, names, today),
+            open_findings(scope, filters, names, today),
         ]
     for section in sections:
         if section.key in SUMMARY_SECTIONS:
@@ -337,7 +336,12 @@ def paid_in_month(month: date, scope: Scope, filters: Filters) -> list[dict[str,
     return [rows[k] for k in sorted(rows)]
 
 
-def open_findings(scope: Scope, filters: Filters, names: dict[int, str]) -> Section:
+def open_findings(
+    scope: Scope, filters: Filters, names: dict[int, str], today: date | None = None
+) -> Section:
+    """Open findings per unit and rule, and the rectifications not yet accepted, with those
+    past their due date and still unanswered flagged (逾期未反馈)."""
+    today = today or timezone.localdate()
     findings = scope.filter(
         Finding.objects.filter(state=Finding.State.OPEN), village_field="case__village"
     )
@@ -356,47 +360,25 @@ def open_findings(scope: Scope, filters: Filters, names: dict[int, str]) -> Sect
     open_rect = dict(
         rectifications.values("unit_id").annotate(n=Count("id")).values_list("unit_id", "n")
     )
+    overdue = dict(
+        rectifications.filter(state=Rectification.State.ORDERED, due_on__lt=today)
+        .values("unit_id")
+        .annotate(n=Count("id"))
+        .values_list("unit_id", "n")
+    )
     section = Section(
-        "findings", "未关闭的问题及整改", ["单位", "问题类型", "问题数", "未验收整改"]
+        "findings",
+        "未关闭的问题及整改",
+        ["单位", "问题类型", "问题数", "未验收整改", "其中逾期未反馈"],
     )
     totals: dict[str, int] = {}
     for row in by_rule:
         unit = names.get(row["unit_id"], "")
-        section.rows.append([unit, RULE_LABELS[row["rule"]], row["n"], ""])
+        section.rows.append([unit, RULE_LABELS[row["rule"]], row["n"], "", ""])
         totals[unit] = totals.get(unit, 0) + row["n"]
     for unit_id, n in open_rect.items():
-        section.rows.append([names.get(unit_id, ""), "（整改）", "", n])
+        section.rows.append([names.get(unit_id, ""), "（整改）", "", n, overdue.get(unit_id, 0)])
     section.chart = _chart("bar", list(totals), {"未关闭问题": list(totals.values())})
-    return section
-
-
-def overdue_rectifications(
-    scope: Scope, filters: Filters, names: dict[int, str], today: date
-) -> Section:
-    """Rectification orders past their due date with no answer from the unit yet."""
-    overdue = scope.filter(
-        Rectification.objects.filter(state=Rectification.State.ORDERED, due_on__lt=today),
-        village_field="finding__case__village",
-    )
-    if filters.unit_id:
-        overdue = overdue.filter(unit_id=filters.unit_id)
-    if filters.kind:
-        overdue = overdue.filter(finding__case__kind=filters.kind)
-    section = Section(
-        "overdue_rectifications",
-        "逾期未反馈的限期整改",
-        ["单位", "问题类型", "案件编号", "整改期限", "逾期天数"],
-    )
-    per_unit: dict[str, int] = {}
-    for r in overdue.select_related("finding__case").order_by("due_on", "id")[:200]:
-        unit = names.get(r.unit_id, "")
-        case = r.finding.case.number if r.finding.case_id else "—"
-        late = (today - r.due_on).days
-        section.rows.append(
-            [unit, r.finding.get_rule_display(), case, f"{r.due_on:%Y-%m-%d}", late]
-        )
-        per_unit[unit] = per_unit.get(unit, 0) + 1
-    section.chart = _chart("bar", list(per_unit), {"逾期整改": list(per_unit.values())})
     return section
 
 
@@ -819,7 +801,7 @@ def supervisor_home(user) -> dict[str, Any]:
         {"url": "/supervision/", "label": f"超期未办结案件 {overdue} 件", "note": "全县"},
         {"url": "/supervision/findings/", "label": f"待验收的整改反馈 {answered} 项", "note": ""},
         {
-            "url": "/supervision/#overdue_rectifications",
+            "url": "/supervision/#findings",
             "label": f"逾期未反馈的整改 {late} 项",
             "note": "",
         },

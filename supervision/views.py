@@ -35,8 +35,10 @@ from .models import (
     Complaint,
     Finding,
     Rectification,
+    Source,
     SpotCheckDraw,
     SpotCheckSample,
+    rules_of,
 )
 from .selectors import bulletins_visible_to, findings_visible_to, is_supervisor
 
@@ -199,6 +201,9 @@ def finding_list(request: HttpRequest) -> HttpResponse:
         findings = findings.filter(state=state)
     if request.GET.get("rule"):
         findings = findings.filter(rule=request.GET["rule"])
+    source = request.GET.get("source", "")
+    if source in Source.values:
+        findings = findings.filter(rule__in=rules_of(source))
     if request.GET.get("unit", "").isdigit():
         findings = findings.filter(unit_id=int(request.GET["unit"]))
     return render(
@@ -208,6 +213,8 @@ def finding_list(request: HttpRequest) -> HttpResponse:
             "findings": findings[:500],
             "total": findings.count(),
             "state": state,
+            "source": source,
+            "sources": Source.choices,
             "supervisor": is_supervisor(request.user),
         },
     )

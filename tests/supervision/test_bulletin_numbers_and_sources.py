@@ -104,3 +104,11 @@ def test_a_closed_finding_is_not_ordered_for_rectification(three_sources, people
         order_rectification(
             finding=closed, actor=people.supervisor, instruction="整改", due_on=date(2099, 1, 1)
         )
+
+
+def test_the_finding_list_shows_and_filters_by_source(three_sources, people, login):
+    client = login(people.supervisor)
+    field_only = client.get("/supervision/findings/?state=open&source=field").content.decode()
+    system, field, _ = three_sources
+    assert f"#{field.pk}<" in field_only and f"#{system.pk}<" not in field_only
+    assert "实地监督核查发现的问题" in field_only

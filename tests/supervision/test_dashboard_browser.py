@@ -28,7 +28,7 @@ def chromium():
 
 def assert_charts_drawn(page):
     containers = page.locator("[data-chart]")
-    assert containers.count() == 7  # six figures and the overdue rectifications
+    assert containers.count() == 6
     for i in range(containers.count()):
         container = containers.nth(i)
         container.locator("canvas, svg").first.wait_for(state="attached", timeout=10000)

@@ -14,7 +14,7 @@ from accounts.access import scope_for
 from accounts.models import Notification
 from dengkou_aid.errors import DomainError
 from supervision.models import Finding, Rectification, RectificationAttachment, Rule
-from supervision.selectors import Filters, overdue_rectifications
+from supervision.selectors import Filters, open_findings, supervisor_home
 from supervision.services import answer_rectification, decide_rectification, order_rectification
 
 from ..files import pdf_bytes
@@ -99,9 +99,19 @@ def test_an_overdue_order_is_flagged_on_the_dashboard(ordered, people):
     scope = scope_for(people.supervisor)
     filters = Filters(start=date(2026, 1, 1), end=date(2026, 12, 31))
     names = {people.unit_a.pk: people.unit_a.name}
-    assert overdue_rectifications(scope, filters, names, date(2026, 12, 10)).rows == []
-    # Due on the 10th, no answer by the 14th: four days late.
-    rows = overdue_rectifications(scope, filters, names, date(2026, 12, 14)).rows
-    assert rows == [
-        ["巴彦高勒镇", "实地监督核查发现问题", ordered.finding.case.number, "2026-12-10", 4]
-    ]
+
+    def rectification_row(today):
+        rows = open_findings(scope, filters, names, today).rows
+        return next(row for row in rows if row[1] == "（整改）")
+
+    # Due on the 10th: on the 10th one order is pending, none late; on the 11th it is late.
+    assert rectification_row(date(2026, 12, 10))[3:] == [1, 0]
+    assert rectification_row(date(2026, 12, 11))[3:] == [1, 1]
+    answer_rectification(rectification=ordered, actor=people.handler, answer="已补签")
+    assert rectification_row(date(2026, 12, 11))[3:] == [1, 0]
+
+
+def test_the_supervisors_home_counts_the_late_orders(ordered, people):
+    with time_machine.travel("2026-12-14 10:00 +08:00", tick=False):
+        labels = [item["label"] for item in supervisor_home(people.supervisor)["items"]]
+    assert "逾期未反馈的整改 1 项" in labels
