@@ -153,7 +153,7 @@ def test_a_change_report_on_a_household_changed_meanwhile_is_a_conflict(people, 
     assert answer.status_code == 409
     body = answer.json()
     assert body["state"] == SyncState.CONFLICT and "已在服务器上变更" in body["message"]
-    assert any("改名后" in label for label, _ in body["result"]["current"])
+    assert any(value.startswith("改名后（户主）") for _, value in body["result"]["current"])
     assert not ChangeReport.objects.exists()
     # The assistant checks the changes and resubmits on the current version: filed once.
     draft["payload"]["base_version"] = body["result"]["version"]

@@ -439,6 +439,7 @@
       if (d.state === "pending" || d.state === "refused") actions.appendChild(button("修改", edit, d.key));
       if (d.state === "conflict") actions.appendChild(button("查看冲突", openConflict, d.key));
       if (d.state !== "synced") actions.appendChild(button("删除", remove, d.key));
+      else actions.appendChild(button("移除记录", forget, d.key));
       tr.appendChild(actions);
       body.appendChild(tr);
     });
@@ -461,6 +462,12 @@
 
   async function remove(key) {
     if (!window.confirm("删除后无法恢复，确定删除该草稿吗？")) return;
+    await Vault.deleteDraft(key);
+    await renderDrafts();
+  }
+
+  // A synced draft holds no personal data any more; its line goes without asking.
+  async function forget(key) {
     await Vault.deleteDraft(key);
     await renderDrafts();
   }
