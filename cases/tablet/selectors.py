@@ -59,14 +59,16 @@ def household_snapshot(household: Household) -> list[list[str]]:
         ["嘎查村/社区", household.village.name],
         ["居住地址", household.address or "（未填写）"],
     ]
-    for person in household.members.all():
+    # Members by their place in the household: a renamed member is one changed row.
+    for number, person in enumerate(household.members.all(), start=1):
         incomes = "；".join(
             f"{i.get_kind_display()} {i.monthly_amount}元/月" for i in person.incomes.all()
         )
         rows.append(
             [
-                f"成员：{person.name}",
-                f"{person.get_relation_display()}，{person.masked_id}，{incomes or '无申报收入'}",
+                f"家庭成员{number}",
+                f"{person.name}（{person.get_relation_display()}），{person.masked_id}，"
+                f"{incomes or '无申报收入'}",
             ]
         )
     for case in household.cases.all():

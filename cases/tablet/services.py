@@ -26,6 +26,7 @@ from PIL import Image
 
 from accounts.models import Role, User
 from dengkou_aid.errors import Conflict, DomainError, NotAllowed
+from dengkou_aid.lib.idnumber import InvalidIdNumber, birth_date_from_id
 from dengkou_aid.lib.uploads import CheckedUpload, UploadRejected, check_upload
 
 from .. import api as case_api
@@ -39,6 +40,7 @@ MAX_PHOTOS = 6
 MAX_PHOTO_BYTES = 3 * 1024 * 1024
 # A mark smaller than this (in pixels, either way) is a dot or a slip, not a signature.
 MIN_SIGNATURE_EXTENT = 24
+ADULT_AGE = 18
 
 
 class DraftConflict(Conflict):
@@ -295,7 +297,8 @@ def application_applier(actor: User, payload: dict) -> Callable[[TabletSync], Ap
             )
         with named_field():
             data = case_api.validate_input(case_api.ApplicationSerializer(data=payload))
-        adults = [m["name"] for m in payload.get("members", []) if m.get("adult", True)]
+        with named_field():
+            adults = adult_names(data["members"])
         signatures = parse_signatures(
             payload.get("signatures"),
             names=adults,
@@ -324,6 +327,23 @@ def application_applier(actor: User, payload: dict) -> Callable[[TabletSync], Ap
         )
 
     return apply
+
+
+def adult_names(members: list[dict]) -> list[str]:
+    """Who must sign: every member 18 or older today by the ID number (the device is not asked)."""
+    today = timezone.localdate()
+    names = []
+    for index, member in enumerate(members):
+        try:
+            born = birth_date_from_id(member["id_number"])
+        except InvalidIdNumber as error:
+            raise DomainError(
+                f"{member['name']}：{error}。", field=f"members[{index}].id_number"
+            ) from None
+        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        if age >= ADULT_AGE:
+            names.append(member["name"])
+    return names
 
 
 @contextmanager

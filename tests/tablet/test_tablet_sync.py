@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 import pytest
 import time_machine
@@ -17,6 +18,7 @@ from cases.tablet.models import GlassSignature, SyncState, TabletSync
 from cases.tablet.selectors import household_version
 from disbursement.models import ChangeReport
 
+from ..factories import unique_id_number
 from .conftest import application_draft, drawing
 
 APPLICATIONS = "/tablet/api/applications/"
@@ -151,7 +153,7 @@ def test_a_change_report_on_a_household_changed_meanwhile_is_a_conflict(people, 
     assert answer.status_code == 409
     body = answer.json()
     assert body["state"] == SyncState.CONFLICT and "已在服务器上变更" in body["message"]
-    assert any("改名后" in label for label, _ in body["result"]["current"])
+    assert any(value.startswith("改名后（户主）") for _, value in body["result"]["current"])
     assert not ChangeReport.objects.exists()
     # The assistant checks the changes and resubmits on the current version: filed once.
     draft["payload"]["base_version"] = body["result"]["version"]
@@ -194,3 +196,22 @@ def test_two_retries_arriving_at_once_make_one_case(people, login):
     assert codes == [200, 200]
     assert Case.objects.count() == 1
     assert TabletSync.objects.get().attempts == 2
+
+
+def test_who_must_sign_is_read_from_the_id_numbers_not_from_the_device(people, tablet):
+    client = tablet(people.assistant)
+    draft = application_draft(people.village_a, names=("张三",))
+    child = {
+        "name": "张小宝",
+        "id_number": unique_id_number(date(2016, 5, 1)),
+        "relation": "child",
+        "adult": True,  # the device thought so; a child of ten signs nothing
+    }
+    draft["payload"]["members"].append(child)
+    assert client.post_draft(APPLICATIONS, draft).json()["state"] == SyncState.ACCEPTED
+    assert list(GlassSignature.objects.values_list("person_name", flat=True)) == ["张三"]
+
+    spouse = application_draft(people.village_a)
+    spouse["payload"]["members"][1]["adult"] = False  # an adult marked a minor on the device
+    spouse["payload"]["signatures"] = spouse["payload"]["signatures"][:1]
+    assert client.post_draft(APPLICATIONS, spouse).json()["message"] == "李梅尚未签字。"

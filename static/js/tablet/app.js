@@ -241,11 +241,24 @@
     }
   }
 
+  // 18 or older by the birth date in the ID number (the server decides the same way); null
+  // while the number is incomplete.
+  function adultByNumber(number) {
+    var m = /^\d{6}(\d{4})(\d{2})(\d{2})\d{3}[\dXx]$/.exec(number);
+    if (!m) return null;
+    var now = new Date();
+    var age = now.getFullYear() - Number(m[1]);
+    if (now.getMonth() + 1 < Number(m[2]) || (now.getMonth() + 1 === Number(m[2]) && now.getDate() < Number(m[3]))) age -= 1;
+    return age >= 18;
+  }
+
   function signers() {
     var form = $("#application-form");
     var out = [];
     for (var i = 0; i < ROWS; i++) {
       var name = form["m" + i + "_name"].value.trim();
+      var byNumber = adultByNumber(form["m" + i + "_id"].value.trim());
+      if (byNumber !== null) form["m" + i + "_adult"].checked = byNumber;
       var adult = form["m" + i + "_adult"].checked;
       pads[i].box.hidden = !(name && adult);
       pads[i].title.textContent = name ? name + " 签字：" : "";
@@ -426,6 +439,7 @@
       if (d.state === "pending" || d.state === "refused") actions.appendChild(button("修改", edit, d.key));
       if (d.state === "conflict") actions.appendChild(button("查看冲突", openConflict, d.key));
       if (d.state !== "synced") actions.appendChild(button("删除", remove, d.key));
+      else actions.appendChild(button("移除记录", forget, d.key));
       tr.appendChild(actions);
       body.appendChild(tr);
     });
@@ -448,6 +462,12 @@
 
   async function remove(key) {
     if (!window.confirm("删除后无法恢复，确定删除该草稿吗？")) return;
+    await Vault.deleteDraft(key);
+    await renderDrafts();
+  }
+
+  // A synced draft holds no personal data any more; its line goes without asking.
+  async function forget(key) {
     await Vault.deleteDraft(key);
     await renderDrafts();
   }
