@@ -504,7 +504,19 @@ class StatisticsReport:
 
     @property
     def charts(self) -> dict[str, dict]:
-        return {s.key: s.chart for s in self.sections if s.chart}
+        charts = {s.key: s.chart for s in self.sections if s.chart}
+        units = list(dict.fromkeys(r[2] for r in self.detail))
+        kinds = list(dict.fromkeys(r[0] for r in self.detail))
+        households = {(r[2], r[0]): 0 for r in self.detail}
+        for row in self.detail:
+            households[(row[2], row[0])] += row[3]
+        charts["detail"] = _chart(
+            "bar",
+            units,
+            {k: [households.get((u, k), 0) for u in units] for k in kinds},
+            stack=True,
+        )
+        return charts
 
 
 def _summed(rows: list[list[Any]], key) -> dict[Any, list[Any]]:

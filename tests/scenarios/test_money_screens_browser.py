@@ -50,7 +50,7 @@ def test_a_leader_reviews_the_changes_and_signs_and_the_county_reads_the_charts(
 
         county = signed_in(chromium, live_server, people.supervisor)
         county.goto(f"{live_server.url}/supervision/statistics/?month=2026-11")
-        for key in ("by_category", "by_unit"):
+        for key in ("by_category", "by_unit", "detail"):
             chart = county.locator(f"[data-testid=chart-{key}]")
             chart.wait_for()
             county.wait_for_function(

@@ -122,7 +122,7 @@ def test_the_statistics_report_has_a_chart_beside_each_table_and_prints_to_pdf(p
     entitled(people.village_b, seed=7, amount="300.00", decided_on=date(2026, 1, 10))
     client = login(people.supervisor)
     page = client.get("/supervision/statistics/?month=2026-03").content.decode()
-    for key in ("by_category", "by_unit"):
+    for key in ("by_category", "by_unit", "detail"):
         assert f'data-testid="chart-{key}"' in page and f'data-testid="table-{key}"' in page
     assert "echarts.min.js" in page and 'id="dashboard-charts"' in page
     pdf = client.get("/supervision/statistics/?month=2026-03&export=pdf")
