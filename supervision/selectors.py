@@ -33,6 +33,7 @@ from .models import (
     Finding,
     Rectification,
     Rule,
+    SpotCheckDraw,
     SpotCheckSample,
 )
 from .models import DashboardTally as Tally
@@ -869,7 +870,15 @@ def evidence_rows(finding: Finding) -> list[tuple[str, str]]:
     other keys by their Chinese label, never a stored key or a Python value."""
     rows = []
     for key, value in (finding.evidence or {}).items():
-        if key == "problems" and isinstance(value, dict):
+        if key == "sample" and isinstance(value, int):
+            sample = SpotCheckSample.objects.select_related("case").filter(pk=value).first()
+            if sample is not None:
+                rows.append((EVIDENCE_LABELS[key], sample.case.number))
+        elif key == "draw" and isinstance(value, int):
+            draw = SpotCheckDraw.objects.filter(pk=value).first()
+            if draw is not None:
+                rows.append((EVIDENCE_LABELS[key], str(draw)))
+        elif key == "problems" and isinstance(value, dict):
             for item, note in value.items():
                 label = CheckItem(item).label if item in CheckItem.values else "问题"
                 rows.append((label, str(note)))
@@ -903,3 +912,105 @@ def dashboard_scope_for(user) -> Scope | None:
     if scope.unit_id and user.has_role(Role.FIRST_RESPONSIBLE, Role.DIRECT_RESPONSIBLE):
         return scope
     return None
+
+
+# --- The field spot-check checklist ---------------------------------------------------------
+
+
+def sample_facts(sample: SpotCheckSample) -> dict[str, Any]:
+    """What the checker checks the household against: its members (ID numbers masked), the
+    decision (kind, outcome, amount) and the incomes and assets the latest assessment counted."""
+    from cases.assessment import calculation_sheet
+    from cases.facts.selectors import current_facts
+    from cases.selectors import outcome_words
+
+    case = sample.case
+    facts = current_facts(case)
+    today = timezone.localdate()
+    members = [
+        {
+            "name": person.name,
+            "relation": person.get_relation_display(),
+            "id_number": person.masked_id or "—",
+            "age": person.age_on(today),
+            "work_ability": person.get_work_ability_display(),
+            "disability": f"{person.disability_grade}级" if person.disability_grade else "无",
+        }
+        for person in facts.members
+    ]
+    assessment = case.assessments.order_by("-assessed_at", "-id").first()
+    sheet = calculation_sheet(assessment) if assessment is not None else None
+    if sheet is not None and sheet["lines"]:
+        incomes = [
+            {
+                "person": line["person"],
+                "kind": line["kind"],
+                "source": line["source"],
+                "monthly_amount": line["monthly_amount"],
+                "counted": "不计入（" + line["exempt_reason"] + "）"
+                if line["exempt"]
+                else f"计入 {line['counted']}元",
+            }
+            for line in sheet["lines"]
+        ]
+    else:
+        # An assessment stored without its lines: the incomes on record stand in for them.
+        incomes = [
+            {
+                "person": income.person.name,
+                "kind": income.get_kind_display(),
+                "source": income.source,
+                "monthly_amount": income.monthly_amount,
+                "counted": "不计入（" + income.exempt_reason + "）" if income.exempt else "计入",
+            }
+            for income in facts.incomes
+        ]
+    assets = [
+        {"kind": a.get_kind_display(), "value": a.value, "description": a.description or "—"}
+        for a in facts.assets
+    ]
+    amount = case.monthly_amount if case.monthly_amount is not None else None
+    return {
+        "decision": [
+            ("救助类别", case.get_kind_display()),
+            ("审核确认结果", outcome_words(case.kind, case.outcome) or "—"),
+            ("审核确认日期", case.decided_on.strftime("%Y-%m-%d") if case.decided_on else "—"),
+            ("月救助金额", f"{amount}元" if amount is not None else "—"),
+            ("嘎查村/社区", case.village.name),
+        ],
+        "assessment": [
+            ("家庭人口", f"{sheet['household_size']}人"),
+            ("计入家庭月收入", f"{sheet['counted_monthly_income']}元"),
+            ("月人均收入", f"{sheet['per_capita_income']}元"),
+            ("适用标准", f"{sheet['standard']}元"),
+            ("核算结论", "符合条件" if sheet["eligible"] else "不符合条件"),
+        ]
+        if sheet is not None
+        else [],
+        "members": members,
+        "incomes": incomes,
+        "assets": assets,
+    }
+
+
+def result_rows(sample: SpotCheckSample) -> list[tuple[str, str, str]]:
+    """The recorded checklist in words: (item, 无问题/有问题, note), in checklist order."""
+    rows = []
+    for item, label in CheckItem.choices:
+        result = (sample.results or {}).get(item)
+        if isinstance(result, dict):
+            rows.append(
+                (label, "无问题" if result.get("ok") else "有问题", result.get("note") or "")
+            )
+    return rows
+
+
+def finding_checklist(finding: Finding) -> dict[str, Any] | None:
+    """A spot-check finding's whole checklist as recorded, with the sample it came from."""
+    sample_id = (finding.evidence or {}).get("sample")
+    if finding.rule != Rule.SPOT_CHECK or not isinstance(sample_id, int):
+        return None
+    sample = SpotCheckSample.objects.select_related("checked_by").filter(pk=sample_id).first()
+    if sample is None:
+        return None
+    return {"sample": sample, "rows": result_rows(sample)}

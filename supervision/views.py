@@ -242,6 +242,7 @@ def _finding_page(
         {
             "finding": finding,
             "evidence": selectors.evidence_rows(finding),
+            "checklist": selectors.finding_checklist(finding),
             "rectifications": rectifications,
             "supervisor": is_supervisor(user),
             "may_answer": user.unit_id == finding.unit_id
@@ -470,7 +471,16 @@ def sample_check(request: HttpRequest, pk: int) -> HttpResponse:
         except DomainError as error:
             _fail(request, error)
     items = [(item, label, shown.get(item, {})) for item, label in CheckItem.choices]
-    return render(request, "supervision/sample_check.html", {"sample": sample, "items": items})
+    return render(
+        request,
+        "supervision/sample_check.html",
+        {
+            "sample": sample,
+            "items": items,
+            "facts": selectors.sample_facts(sample),
+            "recorded": selectors.result_rows(sample),
+        },
+    )
 
 
 # --- Bulletins --------------------------------------------------------------------------------------
