@@ -115,8 +115,9 @@ def roster_block(role: str) -> Provider:
         items = [
             {
                 "url": reverse("disbursement:roster_detail", args=[roster.pk]),
-                "label": f"{roster.month:%Y年%m月} {roster.get_kind_display()}",
-                "note": "待报送县民政局" if roster.state == "signed" else "待签字",
+                "label": f"{roster.month:%Y年%m月}{roster.get_kind_display()}清册",
+                "note": ("待报送县民政局" if roster.state == "signed" else "待签字")
+                + f" · {roster.line_count}户 {roster.total_amount}元",
             }
             for roster in rosters[:ITEMS]
         ]

@@ -15,7 +15,6 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 
-from accounts.models import Role, User
 from accounts.notify import notify, staff_with_role
 
 from .in_force import ZERO, add_month
@@ -158,41 +157,3 @@ def notify_next_signer(roster: PaymentRoster) -> None:
             f"{roster.total_amount}元。请核对与上月的变化后签字。",
             url=url,
         )
-
-
-def rosters_awaiting(user: User) -> list[PaymentRoster]:
-    """The user's unit's rosters whose next signature is theirs to give."""
-    from .services import STEP_ROLES, next_step
-
-    if not user.is_authenticated or user.unit_id is None:
-        return []
-    rosters = PaymentRoster.objects.filter(unit_id=user.unit_id, state=RosterState.PREPARED)
-    return [
-        r
-        for r in rosters.order_by("month", "id")
-        if (step := next_step(r)) is not None and user.has_role(STEP_ROLES[step])
-    ]
-
-
-SIGNER_ROLES = (Role.HANDLER, Role.DIRECT_RESPONSIBLE, Role.FIRST_RESPONSIBLE)
-
-
-def signer_home(user: User) -> dict[str, Any] | None:
-    """The home block of a roster signer: the rosters waiting for their signature."""
-    if not user.has_role(*SIGNER_ROLES):
-        return None
-    waiting = rosters_awaiting(user)
-    return {
-        "title": "待签字的发放清册",
-        "count": len(waiting),
-        "items": [
-            {
-                "url": reverse("disbursement:roster_detail", args=[r.pk]),
-                "label": f"{r.month:%Y年%m月}{r.get_kind_display()}清册",
-                "note": f"{r.line_count}户 {r.total_amount}元",
-            }
-            for r in waiting
-        ],
-        "empty": "暂无待您签字的清册。",
-        "links": [],
-    }

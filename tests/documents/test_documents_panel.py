@@ -14,6 +14,7 @@ from accounts.models import Notification
 from cases import services
 from cases.models import Case, CaseFile, DocType, FileCategory, Kind, MaterialRequirement, State
 
+from ..conftest import signing_otp
 from ..factories import PersonFactory
 from ..files import pdf_bytes, png_bytes
 from .builders import make_case
@@ -77,16 +78,20 @@ def test_a_confirmed_decision_is_issued_by_the_workflow_step_from_the_panel(peop
     panel = _panel(client.get(f"/cases/{case.pk}/").content.decode())
 
     assert f"/cases/{case.pk}/do/issue_decision/" in panel
-    client.post(f"/cases/{case.pk}/do/issue_decision/", {"version": case.version})
+    asked = client.post(f"/cases/{case.pk}/do/issue_decision/", {"version": case.version})
+    assert asked.status_code == 200  # first what will be issued, then the confirmation button
+    assert Case.objects.get(pk=case.pk).state == State.CONFIRMED
+    client.post(f"/cases/{case.pk}/do/issue_decision/", {"version": case.version, "confirmed": "1"})
     case = Case.objects.get(pk=case.pk)
     assert case.state == State.APPROVED
     assert case.documents.filter(doc_type=DocType.APPROVAL_DECISION).count() == 1
 
 
 def test_a_leader_sees_the_documents_but_no_step_that_is_the_handlers(people, login):
+    client = login(people.direct)  # sign in first: the case's signatures take the next code
     case = make_case(people, State.CONFIRMED)
 
-    panel = _panel(login(people.direct).get(f"/cases/{case.pk}/").content.decode())
+    panel = _panel(client.get(f"/cases/{case.pk}/").content.decode())
 
     assert "批准决定书" in panel and "/do/issue_decision/" not in panel
 
@@ -97,7 +102,9 @@ def test_the_notice_to_issue_documents_leads_to_the_panel(
     case = make_case(people, State.OPINION_SIGNED)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.confirm(actor=people.first, case=case, outcome="approve")
+        services.confirm(
+            actor=people.first, case=case, outcome="approve", otp_token=signing_otp(people.first)
+        )
 
     notice = Notification.objects.get(user=people.handler, title__contains="请出具文书")
     assert notice.url == f"/cases/{case.pk}/#documents"

@@ -92,12 +92,13 @@ def test_the_handler_sees_documents_to_issue_and_accounts_to_register(people, lo
 
 
 def test_each_leader_sees_the_cases_and_rosters_awaiting_their_signature(people, login):
+    direct_client = login(people.direct, Client())  # sign in first: the cases' signatures
+    first_client = login(people.first, Client())  # below take the leaders' next codes
     proposed = make_case(people, State.PROPOSED)
     opinion = make_case(people, State.OPINION_SIGNED)
     for_direct = _roster(people, SignatureStep.PREPARE)
 
-    direct = _home(login(people.direct, Client()))
-    first_client = login(people.first, Client())
+    direct = _home(direct_client)
     first = _home(first_client)
 
     assert f"/cases/{proposed.pk}/" in direct and f"/cases/{opinion.pk}/" not in direct

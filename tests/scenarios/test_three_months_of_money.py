@@ -40,6 +40,7 @@ from disbursement.services import (
 from supervision import selectors as supervision
 from supervision.services import revoke_decision
 
+from ..conftest import signing_otp
 from ..disbursement.conftest import entitle, sign_all  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -163,6 +164,7 @@ def test_three_months_of_money_agree_to_the_yuan(people, entitle, login, api):  
             actor=people.supervisor,
             reason="隐瞒家庭收入",
             stop_from=DEC,
+            otp_token=signing_otp(people.supervisor),
         )
         # December's submitted roster paid 乙 840: the correction recovers it.
         correction = generate_supplementary_roster(
