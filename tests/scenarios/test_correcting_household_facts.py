@@ -106,7 +106,8 @@ def test_a_substantiated_objection_corrects_the_spouses_income_and_the_amount_fo
         officer.click("nav >> text=核对任务")
         with officer.expect_navigation():
             officer.locator("[data-testid=verification-task] [data-testid=open-task]").first.click()
-        officer.locator("input[name=result]").first.fill("未发现社保缴费记录")
+        social = officer.locator("[data-testid=findings-form] tr", has_text="人力资源和社会保障")
+        social.locator("input[name=result]").fill("未发现社保缴费记录")
         officer.locator("textarea[name=summary]").fill("未发现不符合条件的收入或财产")
         with officer.expect_navigation():
             officer.click("[data-testid=submit-report]")
