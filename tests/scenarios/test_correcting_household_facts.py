@@ -25,7 +25,7 @@ import time_machine
 from cases.models import Case, FactChange, MaterialRequirement, State
 
 from ..cases.flow import PDF_BYTES, load_materials
-from ..conftest import service_missing
+from ..conftest import service_missing, signing_otp
 from ..e2e_support import browser, chromium_available, signed_in
 from ..factories import unique_id_number
 
@@ -44,7 +44,7 @@ def chromium():
         yield launched
 
 
-def step(page, name, **fields):
+def step(page, name, signer=None, **fields):
     form = page.locator(f"form[data-step={name}]")
     for field, value in fields.items():
         target = form.locator(f"[name={field}]").first
@@ -54,6 +54,12 @@ def step(page, name, **fields):
             target.fill(value)
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
+    if page.locator("[data-testid=confirm-form]").count():  # an act that cannot be undone
+        code = page.locator("input[name=otp_token]")
+        if code.count():
+            code.fill(signing_otp(signer))
+        with page.expect_navigation():
+            page.click("[data-testid=confirm-step]")
     assert page.locator(".msg-error").count() == 0, page.inner_text("main")[:1500]
 
 
@@ -98,12 +104,13 @@ def test_a_substantiated_objection_corrects_the_spouses_income_and_the_amount_fo
         step(clerk, "request_verification")
         officer = signed_in(chromium, live_server, people.verifier)
         officer.click("nav >> text=核对任务")
-        task = officer.locator("[data-testid=verification-task]").first
-        task.locator("input[name=agency]").first.fill("人社")
-        task.locator("input[name=result]").first.fill("未发现社保缴费记录")
-        task.locator("textarea[name=summary]").fill("未发现不符合条件的收入或财产")
         with officer.expect_navigation():
-            task.locator("button[type=submit]").click()
+            officer.locator("[data-testid=verification-task] [data-testid=open-task]").first.click()
+        social = officer.locator("[data-testid=findings-form] tr", has_text="人力资源和社会保障")
+        social.locator("input[name=result]").fill("未发现社保缴费记录")
+        officer.locator("textarea[name=summary]").fill("未发现不符合条件的收入或财产")
+        with officer.expect_navigation():
+            officer.click("[data-testid=submit-report]")
         clerk.reload()
         visit(clerk, "2026-12-02")
         step(clerk, "assess")
@@ -164,10 +171,10 @@ def test_a_substantiated_objection_corrects_the_spouses_income_and_the_amount_fo
         step(clerk, "propose", outcome="approve")
         leader = signed_in(chromium, live_server, people.direct)
         leader.goto(f"{live_server.url}/cases/{case.pk}/")
-        step(leader, "sign_opinion", opinion="agree")
+        step(leader, "sign_opinion", signer=people.direct, opinion="agree")
         head = signed_in(chromium, live_server, people.first)
         head.goto(f"{live_server.url}/cases/{case.pk}/")
-        step(head, "confirm", outcome="approve")
+        step(head, "confirm", signer=people.first, outcome="approve")
         clerk.reload()
         step(clerk, "issue_decision")
         assert clerk.inner_text("[data-testid=case-state]") == "已批准"

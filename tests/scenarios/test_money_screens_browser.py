@@ -9,7 +9,7 @@ import os
 import pytest
 import time_machine
 
-from ..conftest import service_missing
+from ..conftest import service_missing, signing_otp
 from ..disbursement.conftest import entitle  # noqa: F401
 from ..disbursement.test_roster_review import december  # noqa: F401
 from ..e2e_support import browser, chromium_available, signed_in
@@ -44,6 +44,7 @@ def test_a_leader_reviews_the_changes_and_signs_and_the_county_reads_the_charts(
             page.click("[data-testid=line-filters] button")
         assert "符合条件 1 户" in page.inner_text("main")
 
+        page.fill("input[name=otp_token]", signing_otp(people.direct))
         with page.expect_navigation():
             page.click("main button:has-text('签字（分管领导审核）')")
         assert "分管领导审核：赵分管" in page.inner_text("main")
