@@ -119,7 +119,7 @@ def _case_context(request: HttpRequest, case_id: int) -> dict:
         "ineligibility": ineligible.ineligibility(case) if case.state in UNDECIDED else None,
         "notice_due": ineligible.notice_due(case) if case.state == State.CONFIRMED else None,
         "notice_days": CountyRules.in_force().rejection_notice_workdays,
-        "documents_panel": documents_panel(case, request.user),
+        "documents_panel": documents_panel(case, request.user, checklist),
         "paid": amounts_for_cases([case.pk]).get(case.pk),
     }
 

@@ -343,15 +343,18 @@ class CheckRow:
     note: str = ""
 
 
-def completeness(case: Case) -> list[CheckRow]:
+def completeness(case: Case, checklist: list | None = None) -> list[CheckRow]:
     """Checklist of the case's archive: materials for its kind, then the records its state needs.
 
     The materials are the case page's checklist (`cases.materials`): what the applicant must
-    provide, each either there or missing, by the same rule.
+    provide, each either there or missing, by the same rule. The case page passes the checklist
+    it already built, so the panel reads the materials once.
     """
+    if checklist is None:
+        checklist = material_checklist(case)
     rows = [
         CheckRow(row.name, not row.missing, "申报材料", row.note)
-        for row in material_checklist(case)
+        for row in checklist
         if row.demanded
     ]
     if case.imported:

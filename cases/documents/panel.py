@@ -55,15 +55,18 @@ class FileRow:
     earlier: list[CaseFile] = field(default_factory=list)
 
 
-def documents_panel(case: Case, user: User) -> dict:
-    """What the panel shows (a fixed number of queries, whatever the case holds)."""
+def documents_panel(case: Case, user: User, checklist: list | None = None) -> dict:
+    """What the panel shows (a fixed number of queries, whatever the case holds).
+
+    `checklist` is the case page's material checklist, when it has one already.
+    """
     documents = list(case.documents.select_related("generated_by").order_by("generated_at", "id"))
     rows = [
         _document_row(case, value, label, documents, user)
         for value, label in DocType.choices
         if _belongs(case, value, documents)
     ]
-    checklist = completeness(case)
+    checklist = completeness(case, checklist)
     return {
         "rows": rows,
         "files": file_history(list(case.files.all())),

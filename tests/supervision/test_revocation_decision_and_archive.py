@@ -16,6 +16,7 @@ from disbursement.models import ChangeReport, ReviewOutcome
 from supervision.models import CountySignature, RevocationDecision
 from supervision.services import revoke_decision
 
+from ..conftest import signing_otp
 from ..reviews.conftest import paid  # noqa: F401
 from ..reviews.test_review_outcomes import assessed, decided
 
@@ -25,7 +26,11 @@ pytestmark = pytest.mark.django_db
 def revoked(case, people):
     with time_machine.travel("2026-12-15 10:00 +08:00", tick=False):
         return revoke_decision(
-            case=case, actor=people.supervisor, reason="隐瞒经营收入", stop_from=date(2027, 1, 1)
+            case=case,
+            actor=people.supervisor,
+            reason="隐瞒经营收入",
+            stop_from=date(2027, 1, 1),
+            otp_token=signing_otp(people.supervisor),
         )
 
 
