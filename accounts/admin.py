@@ -11,7 +11,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
@@ -27,6 +29,40 @@ from .services import (
     reset_second_factor,
     set_password_by_administrator,
 )
+
+
+# Django names its default permissions in English ("Can change 用户"); the lists read in Chinese.
+PERMISSION_VERBS = {"add": "新增", "change": "修改", "delete": "删除", "view": "查看"}
+
+
+def permission_label(permission: Permission) -> str:
+    """"组织与账户 | 用户 | 可修改用户": the default verbs in Chinese, custom names as written."""
+    action, _, model = permission.codename.partition("_")
+    verb = PERMISSION_VERBS.get(action)
+    if verb and model == permission.content_type.model:
+        model_class = permission.content_type.model_class()
+        subject = model_class._meta.verbose_name if model_class else model
+        return f"{permission.content_type} | 可{verb}{subject}"
+    return f"{permission.content_type} | {permission.name}"
+
+
+class ChinesePermissionsMixin:
+    """Permission pickers (a user's own permissions, a group's) label each in Chinese."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and db_field.related_model is Permission:
+            field.label_from_instance = permission_label
+        return field
+
+
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(ChinesePermissionsMixin, BaseGroupAdmin):
+    pass
 
 
 @admin.register(Unit)
@@ -106,7 +142,7 @@ class RoleGrantInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ChinesePermissionsMixin, BaseUserAdmin):
     list_display = ["username", "full_name", "unit", "village", "is_active"]
     list_filter = ["unit", "role_grants__role", "is_active"]
     search_fields = ["username", "full_name", "phone"]
