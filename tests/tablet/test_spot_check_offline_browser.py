@@ -6,13 +6,14 @@ the way back and the server still holds exactly one result."""
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 
 import pytest
 
 from cases.tablet.models import SyncState, TabletSync
 from supervision.models import Finding, SpotCheckSample
-from supervision.services import draw_spot_check_sample
+from supervision.services import draw_spot_check_sample, record_spot_check
 
 from ..conftest import service_missing
 from ..e2e_support import browser, chromium_available, signed_in
@@ -23,6 +24,7 @@ from .test_offline_tablet_browser import (
     TABLET,
     assert_synced_once,
     reload_offline,
+    sync,
     sync_losing_two_answers,
     unlock,
 )
@@ -95,7 +97,7 @@ def test_a_spot_check_filled_offline_is_recorded_once_despite_lost_answers(
             }"""
         )
         assert applicant.name not in raw and applicant.masked_id not in raw
-        assert "务工收入" not in raw
+        assert "务工收入" not in raw and "spot_check" in raw
         unlock(page)
         assert page.locator("#drafts tr[data-state=pending]").count() == 1
 
@@ -110,3 +112,60 @@ def test_a_spot_check_filled_offline_is_recorded_once_despite_lost_answers(
     assert Finding.objects.filter(case=case).count() == 1
     receipt = TabletSync.objects.get()
     assert (receipt.state, receipt.attempts) == (SyncState.ACCEPTED, 3)
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_a_sample_checked_on_the_server_meanwhile_is_shown_as_a_conflict_in_chinese(
+    live_server, people, decided_case  # noqa: F811
+):
+    if not chromium_available():
+        service_missing("chromium")
+    case = decided_case()
+    draw_spot_check_sample(
+        period_start=date(2026, 3, 1), period_end=date(2026, 3, 31), actor=people.supervisor
+    )
+    sample = SpotCheckSample.objects.get(case=case)
+    with browser() as chromium:
+        page = signed_in(chromium, live_server, people.supervisor, viewport=TABLET)
+        follow(page, "离线平板")
+        page.fill("#pin", PIN)
+        page.fill("#pin2", PIN)
+        page.click("#unlock")
+        page.wait_for_selector("[data-open=spot]:not([hidden])")
+        page.context.set_offline(True)
+
+        page.click("[data-open=spot]")
+        form = page.locator("#spot-form")
+        form.locator("select[name=sample]").select_option(str(sample.pk))
+        for item in ("home_visit", "archive", "income", "publicity"):
+            form.locator(f"input[name={item}_ok][value=ok]").check()
+        form.locator("button[type=submit]").click()
+        page.wait_for_selector("#drafts tr[data-state=pending]")
+
+        # Meanwhile a colleague records the same sample online, with a problem.
+        record_spot_check(
+            sample=sample,
+            actor=people.supervisor,
+            results={
+                "home_visit": {"ok": True},
+                "archive": {"ok": False, "note": "缺少入户调查表"},
+                "income": {"ok": True},
+                "publicity": {"ok": True},
+            },
+        )
+
+        page.context.set_offline(False)
+        page.wait_for_function("() => navigator.onLine")
+        assert "冲突 1 份" in sync(page)
+        page.click("#drafts tr[data-state=conflict] >> text=查看冲突")
+        page.wait_for_selector("#conflict:not([hidden])")
+        shown = page.inner_text("[data-testid=conflict]")
+        assert f"案件 {case.number} 在您离线期间已在服务器上录入核查结果" in shown
+        assert "有问题：缺少入户调查表" in shown
+        assert not page.locator("#resubmit").is_visible()
+        assert not re.search(r"[{}]|'ok'|True|False|None|archive|spot_check", shown), shown
+
+    sample.refresh_from_db()
+    assert sample.results["archive"] == {"ok": False, "note": "缺少入户调查表"}
+    assert TabletSync.objects.get().state == SyncState.CONFLICT
