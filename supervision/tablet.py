@@ -102,11 +102,13 @@ def reference(request: HttpRequest) -> JsonResponse:
 
 
 def _checked_rows(sample: SpotCheckSample) -> list[list[str]]:
-    rows = [[label, f"{state}{'：' + note if note else ''}"] for label, state, note in
-            selectors.result_rows(sample)]
+    rows = [
+        [label, f"{state}{'：' + note if note else ''}"]
+        for label, state, note in selectors.result_rows(sample)
+    ]
     when = timezone.localtime(sample.checked_at)
     who = sample.checked_by.full_name or sample.checked_by.username if sample.checked_by else ""
-    return rows + [["核查人", who], ["核查时间", f"{when:%Y-%m-%d %H:%M}"]]
+    return [*rows, ["核查人", who], ["核查时间", f"{when:%Y-%m-%d %H:%M}"]]
 
 
 def parse_results(raw: Any) -> dict[str, dict[str, Any]]:

@@ -35,7 +35,9 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 def test_a_spot_check_filled_offline_is_recorded_once_despite_lost_answers(
-    live_server, people, decided_case  # noqa: F811
+    live_server,
+    people,
+    decided_case,  # noqa: F811
 ):
     if not chromium_available():
         service_missing("chromium")
@@ -117,7 +119,9 @@ def test_a_spot_check_filled_offline_is_recorded_once_despite_lost_answers(
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 def test_a_sample_checked_on_the_server_meanwhile_is_shown_as_a_conflict_in_chinese(
-    live_server, people, decided_case  # noqa: F811
+    live_server,
+    people,
+    decided_case,  # noqa: F811
 ):
     if not chromium_available():
         service_missing("chromium")

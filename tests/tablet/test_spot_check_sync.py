@@ -51,7 +51,12 @@ def test_the_supervisors_reference_holds_the_open_samples_with_masked_ids(tablet
     text = str(entry["facts"])
     assert applicant.masked_id in text and applicant.id_number not in text
     assert "840.00元" in text
-    assert [i["label"] for i in data["check_items"]] == ["入户调查", "档案资料", "收入核算", "审核确认公示"]
+    assert [i["label"] for i in data["check_items"]] == [
+        "入户调查",
+        "档案资料",
+        "收入核算",
+        "审核确认公示",
+    ]
 
 
 @pytest.mark.django_db
@@ -93,9 +98,7 @@ def test_an_incomplete_checklist_is_refused_in_chinese_and_may_come_again(tablet
 
 
 @pytest.mark.django_db
-def test_a_sample_checked_on_the_server_meanwhile_comes_back_as_a_conflict(
-    tablet, people, sample
-):
+def test_a_sample_checked_on_the_server_meanwhile_comes_back_as_a_conflict(tablet, people, sample):
     record_spot_check(
         sample=sample, actor=people.supervisor, results=ALL_FINE | {"income": {"ok": True}}
     )
