@@ -21,6 +21,7 @@ ENTRIES = [
     ("imports:index", "数据导入", (Role.HANDLER, Role.ADMINISTRATOR, Role.COUNTY_SUPERVISOR)),
     ("deadlines:list", "期限监督", (Role.COUNTY_SUPERVISOR,)),
     ("supervision:dashboard", "监督", LEADERS),
+    ("tablet:shell", "离线平板", (Role.COUNTY_SUPERVISOR,)),
     ("supervision:training", "培训", (*UNIT, Role.VILLAGE_ASSISTANT, Role.COUNTY_SUPERVISOR)),
     ("accounts:audit_log", "审计日志", (Role.AUDIT_READER,)),
 ]

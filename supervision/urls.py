@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import tablet, views
 from .agencies import views as agency_views
 
 app_name = "supervision"
@@ -22,6 +22,8 @@ urlpatterns = [
     path("spot-checks/", views.draw_list, name="draws"),
     path("spot-checks/<int:pk>/", views.draw_detail, name="draw"),
     path("spot-checks/samples/<int:pk>/", views.sample_check, name="sample"),
+    path("tablet/reference/", tablet.reference, name="tablet_reference"),
+    path("tablet/spot-checks/", tablet.spot_checks, name="tablet_spot_checks"),
     path("bulletins/", views.bulletin_list, name="bulletins"),
     path("complaints/", include("supervision.complaints.urls")),
     path("complaints/", views.complaint_list, name="complaints"),

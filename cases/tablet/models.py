@@ -14,6 +14,7 @@ from ..models import Case, Person, SignedRecord
 class DraftKind(models.TextChoices):
     APPLICATION = "application", "委托申请"
     CHANGE_REPORT = "change_report", "家庭情况变化报告"
+    SPOT_CHECK = "spot_check", "实地抽查核查表"
 
 
 class SyncState(models.TextChoices):

@@ -119,6 +119,9 @@ def session(request: HttpRequest) -> JsonResponse:
         {
             "signed_in": user.is_authenticated,
             "assistant": user.is_authenticated and user.has_role(Role.VILLAGE_ASSISTANT),
+            "supervisor": user.is_authenticated
+            and user.is_county_staff
+            and user.has_role(Role.COUNTY_SUPERVISOR),
             "name": (user.full_name or user.username) if user.is_authenticated else "",
             "user": user.pk if user.is_authenticated else None,
             "csrf": get_token(request),
@@ -155,11 +158,12 @@ def receipt_response(receipt: TabletSync) -> JsonResponse:
     )
 
 
-def draft_endpoint(receive: Callable) -> Callable:
-    """A POST of one draft (JSON): the owner's `receive(actor=, body=)` returns the receipt."""
+def draft_endpoint(receive: Callable, guard: Callable = assistant_json) -> Callable:
+    """A POST of one draft (JSON): the owner's `receive(actor=, body=)` returns the receipt.
+    `guard` admits the role the draft belongs to (village assistants unless told)."""
 
     @require_POST
-    @assistant_json
+    @guard
     def view(request: HttpRequest) -> JsonResponse:
         try:
             body = json.loads(request.body or b"{}")

@@ -10,8 +10,10 @@
     reference: "/tablet/api/reference/",
     application: "/tablet/api/applications/",
     change_report: "/tablet/api/change-reports/",
+    spot_reference: "/supervision/tablet/reference/",
+    spot_check: "/supervision/tablet/spot-checks/",
   };
-  var KIND_LABEL = { application: "委托申请", change_report: "家庭情况变化报告" };
+  var KIND_LABEL = { application: "委托申请", change_report: "家庭情况变化报告", spot_check: "实地抽查核查表" };
   var STATE_LABEL = {
     pending: "待同步",
     refused: "未通过，待修改",
@@ -31,7 +33,7 @@
 
   function $(selector) { return document.querySelector(selector); }
   function show(id) {
-    ["lock", "home", "application", "change", "conflict"].forEach(function (name) {
+    ["lock", "home", "application", "change", "spot", "conflict"].forEach(function (name) {
       document.getElementById(name).hidden = name !== id;
     });
     window.scrollTo(0, 0);
@@ -99,10 +101,11 @@
     if (navigator.onLine) {
       try {
         var s = await session();
-        if (s.signed_in && s.assistant) {
+        if (s.signed_in && (s.assistant || s.supervisor)) {
           $("#signin").hidden = true;
           $("#who").textContent = s.name;
-          var response = await fetch(API.reference, { cache: "no-store", credentials: "same-origin" });
+          var url = s.assistant ? API.reference : API.spot_reference;
+          var response = await fetch(url, { cache: "no-store", credentials: "same-origin" });
           if (response.ok) {
             reference = await response.json();
             await Vault.saveReference(reference);
@@ -177,6 +180,11 @@
       notice("本机还没有参考数据：请联网登录一次后再离线使用。", true);
       return;
     }
+    var supervisor = reference.role === "supervisor";
+    document.querySelectorAll("[data-role]").forEach(function (el) {
+      el.hidden = el.dataset.role !== (supervisor ? "supervisor" : "assistant");
+    });
+    if (supervisor) fillSpot();
     var app = $("#application-form");
     fillSelect(app.village, reference.villages.map(function (v) { return [v.id, v.name]; }), true);
     fillSelect(app.kind, reference.kinds.map(function (k) { return [k.value, k.label]; }), true);
@@ -216,6 +224,126 @@
       )
     );
     form.member.value = keep;
+  }
+
+  // --- the field spot-check (county supervisor) ------------------------------------------
+
+  function spotSample(id) {
+    return ((reference && reference.spot_samples) || []).find(function (x) { return String(x.id) === String(id); });
+  }
+
+  function fillSpot() {
+    var form = $("#spot-form");
+    fillSelect(
+      form.sample,
+      [["", "请选择抽查案件"]].concat(reference.spot_samples.map(function (x) { return [x.id, x.label]; })),
+      true
+    );
+    var holder = $("#spot-items");
+    if (!holder.childElementCount) {
+      reference.check_items.forEach(function (item) {
+        var box = document.createElement("fieldset");
+        box.className = "check-item";
+        box.appendChild(text("legend", item.label));
+        [["ok", "无问题"], ["problem", "有问题"]].forEach(function (choice) {
+          var label = document.createElement("label");
+          var input = document.createElement("input");
+          input.type = "radio";
+          input.name = item.value + "_ok";
+          input.value = choice[0];
+          label.append(input, document.createTextNode(choice[1]));
+          box.appendChild(label);
+        });
+        var note = document.createElement("textarea");
+        note.name = item.value + "_note";
+        note.rows = 2;
+        note.maxLength = 2000;
+        note.placeholder = "有问题的须说明问题";
+        box.appendChild(note);
+        holder.appendChild(box);
+      });
+    }
+    showSample();
+  }
+
+  function factsTable(title, head, rows) {
+    var box = document.createElement("div");
+    box.appendChild(text("h3", title));
+    var table = document.createElement("table");
+    table.className = "snapshot";
+    if (head) {
+      var tr = document.createElement("tr");
+      head.forEach(function (h) { tr.appendChild(text("th", h)); });
+      table.appendChild(tr);
+    }
+    rows.forEach(function (row) {
+      var line = document.createElement("tr");
+      row.forEach(function (cell, i) { line.appendChild(text(!head && i === 0 ? "th" : "td", cell)); });
+      table.appendChild(line);
+    });
+    box.appendChild(table);
+    return box;
+  }
+
+  function showSample() {
+    var holder = $("#spot-facts");
+    holder.replaceChildren();
+    var x = spotSample($("#spot-form").sample.value);
+    if (!x) return;
+    var f = x.facts;
+    holder.appendChild(text("p", "抽查批次：" + x.draw, "muted"));
+    holder.appendChild(factsTable("审核确认情况", null, f.decision));
+    if (f.assessment.length) holder.appendChild(factsTable("收入核算", null, f.assessment));
+    holder.appendChild(factsTable("家庭成员", ["姓名", "关系", "公民身份号码", "年龄", "劳动能力", "残疾"],
+      f.members.map(function (m) { return [m.name, m.relation, m.id_number, m.age, m.work_ability, m.disability]; })));
+    if (f.incomes.length) {
+      holder.appendChild(factsTable("收入", ["成员", "类别", "来源", "月收入（元）", "计入情况"],
+        f.incomes.map(function (i) { return [i.person, i.kind, i.source, i.monthly_amount, i.counted]; })));
+    }
+    if (f.assets.length) {
+      holder.appendChild(factsTable("财产", ["类别", "价值（元）", "说明"],
+        f.assets.map(function (a) { return [a.kind, a.value, a.description]; })));
+    }
+  }
+
+  function resetSpot() {
+    var form = $("#spot-form");
+    form.reset();
+    showSample();
+    $("#spot-error").textContent = "";
+  }
+
+  async function saveSpot(event) {
+    event.preventDefault();
+    var form = event.target;
+    var error = $("#spot-error");
+    error.textContent = "";
+    var x = spotSample(form.sample.value);
+    if (!x) {
+      error.textContent = "请选择抽查案件。";
+      return;
+    }
+    var results = {};
+    var rows = [];
+    var missing = [];
+    for (var i = 0; i < reference.check_items.length; i++) {
+      var item = reference.check_items[i];
+      var chosen = form.querySelector("input[name=" + item.value + "_ok]:checked");
+      var note = form[item.value + "_note"].value.trim();
+      if (!chosen) { missing.push(item.label); continue; }
+      if (chosen.value === "problem" && !note) {
+        error.textContent = "“" + item.label + "”有问题的，须说明问题。";
+        return;
+      }
+      results[item.value] = { ok: chosen.value === "ok", note: note };
+      rows.push([item.label, (chosen.value === "ok" ? "无问题" : "有问题") + (note ? "：" + note : "")]);
+    }
+    if (missing.length) {
+      error.textContent = "请填写以下核查项目：" + missing.join("、") + "。";
+      return;
+    }
+    await keep("spot_check", "实地抽查：" + x.label, { sample: x.id, results: results }, { base_snapshot: rows });
+    resetSpot();
   }
 
   function buildPads() {
@@ -501,6 +629,19 @@
       });
       $("#application-error").textContent = d.message;
       show("application");
+    } else if (d.kind === "spot_check") {
+      var spot = $("#spot-form");
+      spot.reset();
+      spot.sample.value = d.payload.sample;
+      showSample();
+      Object.keys(d.payload.results).forEach(function (item) {
+        var r = d.payload.results[item];
+        var radio = spot.querySelector("input[name=" + item + "_ok][value=" + (r.ok ? "ok" : "problem") + "]");
+        if (radio) radio.checked = true;
+        spot[item + "_note"].value = r.note;
+      });
+      $("#spot-error").textContent = d.message;
+      show("spot");
     } else {
       var change = $("#change-form");
       change.household.value = d.payload.household;
@@ -534,6 +675,8 @@
       tr.append(text("th", label), text("td", was[label] || "（无）"), text("td", now[label] || "（无）"));
       body.appendChild(tr);
     });
+    // A checklist cannot be sent again over a sample already checked: it can only be dropped.
+    $("#resubmit").hidden = d.kind === "spot_check";
     show("conflict");
   }
 
@@ -672,10 +815,13 @@
     $("#clear-photos").addEventListener("click", function () { photos = []; showPhotos(); });
     $("#change-form").addEventListener("submit", saveChange);
     $("#change-form").household.addEventListener("change", showHousehold);
+    $("#spot-form").addEventListener("submit", saveSpot);
+    $("#spot-form").sample.addEventListener("change", showSample);
     document.querySelectorAll("[data-open]").forEach(function (el) {
       el.addEventListener("click", function () {
         editing = null;
         if (el.dataset.open === "application") resetApplication();
+        if (el.dataset.open === "spot") resetSpot();
         show(el.dataset.open);
       });
     });
