@@ -22,6 +22,8 @@ from pypdf import PdfReader
 
 from cases.models import Case, MaterialRequirement, State
 
+from dengkou_aid.lib.pdf import warm_up
+
 from ..cases.flow import PDF_BYTES, load_materials
 from ..conftest import service_missing, signing_otp
 from ..e2e_support import browser, chromium_available, signed_in
@@ -93,6 +95,7 @@ def test_a_tablet_application_reaches_the_decision_documents_by_links_alone(
     if not chromium_available():
         service_missing("chromium")
     load_materials()
+    warm_up()  # the live server stands for a gunicorn worker, which warms up in wsgi.py
     LOAD_TIMES.clear()
     walk = Clicks()  # every click of the walk
     today = timezone.localdate().isoformat()
