@@ -21,7 +21,6 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from cases.models import Case, MaterialRequirement, State
-
 from dengkou_aid.lib.pdf import warm_up
 
 from ..cases.flow import PDF_BYTES, load_materials
@@ -132,13 +131,18 @@ def test_a_tablet_application_reaches_the_decision_documents_by_links_alone(
 
         handler = Clicks()  # the clerk's clicks from acceptance to proposal
         step(clerk, handler, "accept")
-        step(clerk, handler, "record_consent", method="on_screen", signed_on=today, signers="张明东")
+        step(
+            clerk, handler, "record_consent", method="on_screen", signed_on=today, signers="张明东"
+        )
         step(clerk, handler, "request_verification")
 
         officer = signed_in(chromium, live_server, people.verifier, viewport=TABLET_LANDSCAPE)
         loaded(officer)
         walk(officer, "nav >> text=核对任务")
-        walk(officer, officer.locator("[data-testid=verification-task] [data-testid=open-task]").first)
+        walk(
+            officer,
+            officer.locator("[data-testid=verification-task] [data-testid=open-task]").first,
+        )
         officer.locator("input[name=result]").first.fill("无婚姻登记变更")
         officer.locator("textarea[name=summary]").fill("未发现不符合条件的财产")
         walk(officer, "[data-testid=submit-report]")
@@ -157,14 +161,19 @@ def test_a_tablet_application_reaches_the_decision_documents_by_links_alone(
         with time_machine.travel(timezone.now() + timedelta(days=7), tick=True):
             clerk = signed_in(chromium, live_server, people.handler, viewport=TABLET_LANDSCAPE)
             loaded(clerk)
-            handler(clerk, clerk.locator(f"[data-testid=home-block] a:has-text('{case.number}')").first)
+            handler(
+                clerk, clerk.locator(f"[data-testid=home-block] a:has-text('{case.number}')").first
+            )
             step(clerk, handler, "propose", signer=people.handler, outcome="approve")
             assert Case.objects.get().state == State.PROPOSED
             proposal_clicks = handler.count
 
             leader = signed_in(chromium, live_server, people.direct, viewport=TABLET_LANDSCAPE)
             loaded(leader)
-            walk(leader, leader.locator(f"[data-testid=home-block] a:has-text('{case.number}')").first)
+            walk(
+                leader,
+                leader.locator(f"[data-testid=home-block] a:has-text('{case.number}')").first,
+            )
             assert leader.locator("form[data-step=accept]").count() == 0
             step(leader, walk, "sign_opinion", signer=people.direct, opinion="agree")
             head = signed_in(chromium, live_server, people.first, viewport=TABLET_LANDSCAPE)
