@@ -64,6 +64,15 @@ def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
     return document.write_pdf(stylesheets=[stylesheet])
 
 
+def warm_up() -> None:
+    """Load WeasyPrint, Pango and the Chinese fonts once, at a web worker's boot (wsgi.py).
+
+    The first PDF a process renders pays about a second for this; a clerk issuing a decision
+    must not be the one who waits for it.
+    """
+    html_to_pdf("<p>磴口县</p>")
+
+
 def merge_pdfs(documents: Iterable[bytes]) -> bytes:
     """Concatenate PDF documents in order into one PDF."""
     writer = PdfWriter()
