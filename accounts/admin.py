@@ -30,13 +30,12 @@ from .services import (
     set_password_by_administrator,
 )
 
-
 # Django names its default permissions in English ("Can change 用户"); the lists read in Chinese.
 PERMISSION_VERBS = {"add": "新增", "change": "修改", "delete": "删除", "view": "查看"}
 
 
 def permission_label(permission: Permission) -> str:
-    """"组织与账户 | 用户 | 可修改用户": the default verbs in Chinese, custom names as written."""
+    """ "组织与账户 | 用户 | 可修改用户": the default verbs in Chinese, custom names as written."""
     action, _, model = permission.codename.partition("_")
     verb = PERMISSION_VERBS.get(action)
     if verb and model == permission.content_type.model:

@@ -23,8 +23,8 @@ from dengkou_aid.lib.paging import page_of
 
 from . import api, ineligible, rechecks, selectors, services
 from .deadlines.calendar import current_calendar
-from .facts.views import facts_context
 from .documents.panel import documents_panel
+from .facts.views import facts_context
 from .materials import material_checklist
 from .models import (
     ApplicantConsent,

@@ -204,7 +204,9 @@ OVERFLOW_REASON = "该行的列数多于表头（可能含有未加引号的逗�
 
 
 MISENCODED = "（编码有误的行）"
-MISENCODED_REASON = "该行的文字编码与文件其余各行不同（可能是从其他文件粘贴的GBK文字），无法读取，请重新录入该行"
+MISENCODED_REASON = (
+    "该行的文字编码与文件其余各行不同（可能是从其他文件粘贴的GBK文字），无法读取，请重新录入该行"
+)
 
 
 def overflow_reason(values: dict[str, str]) -> str | None:
