@@ -120,9 +120,7 @@ def test_the_visit_keeps_what_it_found_and_the_case_records_carry_it_as_review_c
     assert [(a.kind, a.value) for a in facts.assets] == [("vehicle", Decimal("20000.00"))]
 
 
-def test_a_wage_the_visit_records_becomes_the_households_current_income_with_history(
-    paid, people
-):
+def test_a_wage_the_visit_records_becomes_the_households_current_income_with_history(paid, people):
     case = paid()  # two members, no income on record
     review = visited(case, people, incomes=[wage(case, "3000")])
     head = Person.objects.filter(household_id=case.household_id).order_by("id").first()
@@ -146,9 +144,7 @@ def test_a_wage_the_visit_records_becomes_the_households_current_income_with_his
     assert review.working["counted_monthly_income"] == "3000.00"
 
 
-def test_a_higher_wage_at_the_next_visit_changes_the_recorded_income_before_to_after(
-    paid, people
-):
+def test_a_higher_wage_at_the_next_visit_changes_the_recorded_income_before_to_after(paid, people):
     case = paid()
     first = visited(case, people, incomes=[wage(case, "1000")])
     reviews.close_review(review=first, reason="测试：结束本次复核")

@@ -31,7 +31,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-
 from django.utils import timezone
 
 from accounts.models import User
@@ -40,15 +39,9 @@ from cases.models import Case, FactChange, FactChannel
 from disbursement.models import Review, ReviewState
 from disbursement.services import amount_in_force, generate_roster
 
-from ..conftest import signing_otp
-from ..e2e_support import signed_in
-from .test_correcting_household_facts import (  # noqa: F401 (chromium is a fixture)
-    CORRECTED_AMOUNT,
-    FILED_AMOUNT,
-    chromium,
-    step,
-    visit,
-)
+from ..conftest import service_missing, signing_otp
+from ..e2e_support import browser, chromium_available, signed_in
+from .test_correcting_household_facts import CORRECTED_AMOUNT, FILED_AMOUNT
 from .test_correcting_household_facts import (
     test_a_substantiated_objection_corrects_the_spouses_income_and_the_amount_follows as filed_corrected_and_approved,
 )
@@ -57,6 +50,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PAID_MONTHS = [date(2027, month, 1) for month in range(1, 13)]  # January – December 2027
 STOP_MONTH = date(2028, 1, 1)
+
+
+@pytest.fixture
+def chromium():
+    if not chromium_available():
+        service_missing("chromium")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with browser() as launched:
+        yield launched
 
 
 def submit(page, form, button: str, signer=None) -> None:
@@ -180,7 +182,11 @@ def test_a_household_through_a_year_from_filing_to_phase_out_and_stop(
     spouse_income = [i for i in current_facts(case).incomes if i.source == "镇上超市"]
     assert [i.monthly_amount for i in spouse_income] == [Decimal("3000.00")]
     change = FactChange.objects.filter(channel=FactChannel.REVIEW).get()
-    assert (change.channel_ref, change.before["monthly_amount"], change.after["monthly_amount"]) == (
+    assert (
+        change.channel_ref,
+        change.before["monthly_amount"],
+        change.after["monthly_amount"],
+    ) == (
         review.pk,
         "2000.00",
         "3000.00",
