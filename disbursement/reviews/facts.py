@@ -16,15 +16,20 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from cases import assessment
+from cases.facts.selectors import current_facts as case_current_facts
+from cases.facts.services import record_fact_change
 from cases.models import (
+    LIVE_PAYMENT_STATES,
     AssetKind,
     CountyRules,
+    FactChannel,
     IncomeKind,
     Kind,
     Person,
     PolicyStandard,
     Relation,
     StandardKind,
+    State,
     WorkAbility,
 )
 from dengkou_aid.errors import DomainError
@@ -481,3 +486,117 @@ def _standards(case, basis: date, care_unmet: int | None) -> tuple[Decimal, str,
             f"缺少现行{StandardKind(care_kind).label}（{case.get_area_display()}），请县民政局维护后再核算。"
         )
     return standard.amount, tier, care.amount
+
+
+# --- Carrying the visit's findings into the household's versioned facts ---------------------------
+
+
+def record_found_facts(review: Review, facts: Facts, *, actor, on: date) -> int:
+    """Record each difference between what the visit found and the household's current facts
+    (`cases.facts`) as a fact change through the review channel, inside the visit's transaction.
+
+    Members are matched by person (else by name), incomes by member, kind and source, assets by
+    kind and description. A member the visit found who is not on record is not added here: the
+    visit does not take an ID number, and a member is added with one (a change report or the
+    handler adds them). Months received belong to the review's period and are not carried.
+    Returns the number of changes recorded.
+    """
+    case = review.case
+    if case.state not in (State.APPROVED, *LIVE_PAYMENT_STATES):
+        return 0
+    reason = f"复核入户调查（{on:%Y年%m月%d日}）"
+    count = 0
+
+    def change(subject: str, operation: str, target_id=None, values=None) -> None:
+        nonlocal count
+        record_fact_change(
+            case=case,
+            actor=actor,
+            reason=reason,
+            subject=subject,
+            operation=operation,
+            target_id=target_id,
+            values=values or {},
+            channel=FactChannel.REVIEW,
+            channel_ref=review.pk,
+        )
+        count += 1
+
+    current = case_current_facts(case, on=on)
+    by_id = {p.pk: p for p in current.members}
+    by_name = {p.name: p for p in current.members}
+    person_of: dict[str, Person] = {}
+    for line in facts.members:
+        person = by_id.get(line.person_id) or by_name.get(line.name)
+        if person is None or person in person_of.values():
+            continue
+        person_of[line.name] = person
+        values = {
+            key: getattr(line, key)
+            for key in ("relation", "work_ability")
+            if getattr(line, key) and getattr(line, key) != getattr(person, key)
+        }
+        if values:
+            change("member", "change", person.pk, values)
+
+    unmatched = list(current.incomes)
+    for line in facts.incomes:
+        person = person_of.get(line.member)
+        if person is None:
+            continue
+        source = (line.source.strip() or IncomeKind(line.kind).label)[:100]
+        candidates = [i for i in unmatched if i.person_id == person.pk and i.kind == line.kind]
+        income = next((i for i in candidates if i.source == source), None) or next(
+            iter(candidates), None
+        )
+        wanted = {
+            "source": source,
+            "monthly_amount": line.monthly_amount.quantize(Decimal("0.01")),
+            "period_start": line.period_start,
+            "period_end": line.period_end,
+            "exempt": bool(line.exempt),
+            "exempt_reason": (line.exempt_reason.strip() or "复核入户调查认定不计入")[:100]
+            if line.exempt
+            else "",
+        }
+        if income is None:
+            change(
+                "income",
+                "add",
+                values={"person": person.pk, "kind": line.kind, "months_received": None, **wanted},
+            )
+            continue
+        unmatched.remove(income)
+        values = {key: value for key, value in wanted.items() if getattr(income, key) != value}
+        if not wanted["exempt"] and not income.exempt:
+            values.pop("exempt_reason", None)
+        if values:
+            change("income", "change", income.pk, values)
+    for income in unmatched:
+        change("income", "remove", income.pk)
+
+    found_people = {p.pk for p in person_of.values()}
+    for person in current.members:
+        if person.pk not in found_people and person.pk != case.applicant_id:
+            change("member", "remove", person.pk)
+
+    remaining = list(current.assets)
+    for line in facts.assets:
+        candidates = [a for a in remaining if a.kind == line.kind]
+        asset = next(
+            (a for a in candidates if a.description == line.description.strip()[:200]), None
+        ) or next(iter(candidates), None)
+        wanted = {
+            "value": line.value.quantize(Decimal("0.01")),
+            "description": line.description.strip()[:200],
+        }
+        if asset is None:
+            change("asset", "add", values={"kind": line.kind, **wanted})
+            continue
+        remaining.remove(asset)
+        values = {key: value for key, value in wanted.items() if getattr(asset, key) != value}
+        if values:
+            change("asset", "change", asset.pk, values)
+    for asset in remaining:
+        change("asset", "remove", asset.pk)
+    return count

@@ -58,7 +58,14 @@ from disbursement.models import (
     ReviewTrigger,
 )
 
-from .facts import Facts, current_facts, review_assessment, save_facts, summary
+from .facts import (
+    Facts,
+    current_facts,
+    record_found_facts,
+    review_assessment,
+    save_facts,
+    summary,
+)
 from .schedule import schedule_review  # review dates and rules live in schedule.py
 
 ZERO = Decimal("0.00")
@@ -400,6 +407,7 @@ def record_review_visit(
         _save(review, "visited_on", "investigators", "visit_findings")
         found = facts if facts is not None else current_facts(review, on=visited_on)
         save_facts(review, found)
+        record_found_facts(review, found, actor=actor, on=visited_on)
         _case_event(
             review, action="review_visit", label="复核：入户调查", actor=actor, note=summary(found)
         )

@@ -11,7 +11,9 @@ from decimal import Decimal
 
 import pytest
 
-from cases.models import CountyRules, DocType, Person
+from cases.facts.selectors import current_facts as case_facts
+from cases.facts.selectors import fact_history
+from cases.models import CountyRules, DocType, FactChange, FactChannel, Person
 from dengkou_aid.errors import DomainError
 from disbursement.models import ReviewOutcome, ReviewState, ReviewTrigger
 from disbursement.reviews import facts as review_facts
@@ -98,7 +100,9 @@ def test_a_wage_found_at_the_visit_is_counted_though_the_case_records_none(paid,
     assert review.assessed_amount == Decimal("0.00")
 
 
-def test_the_visit_keeps_what_it_found_and_the_case_records_are_untouched(paid, people):
+def test_the_visit_keeps_what_it_found_and_the_case_records_carry_it_as_review_changes(
+    paid, people
+):
     case = paid()
     review = visited(
         case,
@@ -110,7 +114,49 @@ def test_the_visit_keeps_what_it_found_and_the_case_records_are_untouched(paid, 
     assert [m.name for m in found.members] == [m["name"] for m in members_of(case)]
     assert [(i.kind, i.monthly_amount) for i in found.incomes] == [("wage", Decimal("3000.00"))]
     assert [(a.kind, a.value) for a in found.assets] == [("vehicle", Decimal("20000.00"))]
-    assert not Person.objects.filter(household_id=case.household_id, incomes__isnull=False)
+    # The household's versioned facts now hold what the visit found (issue 16: one record).
+    facts = case_facts(case, on=DAY)
+    assert [(i.kind, i.monthly_amount) for i in facts.incomes] == [("wage", Decimal("3000.00"))]
+    assert [(a.kind, a.value) for a in facts.assets] == [("vehicle", Decimal("20000.00"))]
+
+
+def test_a_wage_the_visit_records_becomes_the_households_current_income_with_history(paid, people):
+    case = paid()  # two members, no income on record
+    review = visited(case, people, incomes=[wage(case, "3000")])
+    head = Person.objects.filter(household_id=case.household_id).order_by("id").first()
+    facts = case_facts(case, on=DAY)
+    assert [(i.person_id, i.kind, i.source, i.monthly_amount) for i in facts.incomes] == [
+        (head.pk, "wage", "务工", Decimal("3000.00"))
+    ]
+    changes = list(FactChange.objects.filter(case=case))
+    assert [(c.channel, c.channel_ref, c.subject, c.operation) for c in changes] == [
+        (FactChannel.REVIEW, review.pk, "income", "add")
+    ]
+    assert changes[0].before == {}
+    assert changes[0].after["monthly_amount"] == "3000.00"
+    history = fact_history(case)
+    assert history[-1]["channel"] == "定期复核入户调查"
+    assert history[-1]["reason"] == "复核入户调查（2026年11月18日）"
+    assert {"field": "月均金额（元）", "before": "—", "after": "3000.00"} in history[-1]["rows"]
+    assert case.events.filter(action="fact_change", data__channel=FactChannel.REVIEW).exists()
+    # The figures of the recalculation are those of the visit, as before.
+    review = assessed(review, people)
+    assert review.working["counted_monthly_income"] == "3000.00"
+
+
+def test_a_higher_wage_at_the_next_visit_changes_the_recorded_income_before_to_after(paid, people):
+    case = paid()
+    first = visited(case, people, incomes=[wage(case, "1000")])
+    reviews.close_review(review=first, reason="测试：结束本次复核")
+    visited(case, people, incomes=[wage(case, "3000")], day=date(2026, 11, 19))
+    facts = case_facts(case, on=date(2026, 11, 19))
+    assert [i.monthly_amount for i in facts.incomes] == [Decimal("3000.00")]
+    last = FactChange.objects.filter(case=case).order_by("-id").first()
+    assert (last.channel, last.operation) == (FactChannel.REVIEW, "change")
+    assert (last.before["monthly_amount"], last.after["monthly_amount"]) == ("1000.00", "3000.00")
+    assert {"field": "月均金额（元）", "before": "1000.00", "after": "3000.00"} in fact_history(
+        case
+    )[-1]["rows"]
 
 
 def test_a_decrease_follows_the_wage_found(paid, people):
