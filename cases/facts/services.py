@@ -579,9 +579,11 @@ def set_assessment_rules(
     assessment_months: int | str,
     disregarded_income_kinds: list[str],
     marginal_asset_limit: str | Decimal | None = "",
+    phase_out_months: int | str | None = None,
     note: str = "",
 ) -> CountyRules:
-    """The county supervisor sets the assessment's rules from a date; earlier rules stay as history.
+    """The county supervisor sets the assessment's rules (and the phase-out months) from a date;
+    earlier rules stay as history.
 
     The other county settings (publicity days, phase-out months …) carry over from the rules in
     force. A date already set may be changed only while it lies in the future.
@@ -602,6 +604,12 @@ def set_assessment_rules(
     limit = None
     if str(marginal_asset_limit or "").strip():
         limit = _money(marginal_asset_limit, field="marginal_asset_limit", label="人均财产上限")
+    phase_out = None
+    if str(phase_out_months or "").strip():
+        text = str(phase_out_months).strip()
+        if not text.isdigit() or not 1 <= int(text) <= 12:
+            raise DomainError("渐退期请填写1至12之间的整月数。", field="phase_out_months")
+        phase_out = int(text)
     note = _required_text_or(note, field="note", label="调整说明")
     with transaction.atomic():
         current = CountyRules.in_force(day)
@@ -621,6 +629,8 @@ def set_assessment_rules(
             k for k in IncomeKind.values if k in disregarded_income_kinds
         ]
         rules.marginal_asset_limit = limit
+        if phase_out is not None:
+            rules.phase_out_months = phase_out
         rules.note = note
         rules.set_by = actor
         rules.save()

@@ -225,6 +225,7 @@ def assessment_rules(request: HttpRequest) -> HttpResponse:
             "assessment_months": str(current.assessment_months),
             "disregarded_income_kinds": list(current.disregarded_income_kinds or []),
             "marginal_asset_limit": current.marginal_asset_limit or "",
+            "phase_out_months": str(current.phase_out_months),
             "note": "",
         },
         "errors": {},
@@ -236,6 +237,7 @@ def assessment_rules(request: HttpRequest) -> HttpResponse:
             "assessment_months": post.get("assessment_months", ""),
             "disregarded_income_kinds": post.getlist("disregarded_income_kinds"),
             "marginal_asset_limit": post.get("marginal_asset_limit", ""),
+            "phase_out_months": post.get("phase_out_months", ""),
             "note": post.get("note", ""),
         }
         try:

@@ -60,3 +60,19 @@ def test_a_handler_may_not_set_the_county_rules(login, people):
     response = login(people.handler).post("/cases/assessment-rules/", body())
     assert response.status_code == 403
     assert not CountyRules.objects.exists()
+
+
+def test_the_county_sets_the_phase_out_months_and_a_wrong_count_is_refused(login, people):
+    client = login(people.supervisor)
+    refused = client.post("/cases/assessment-rules/", body(phase_out_months="半年"))
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert 'data-testid="error-phase_out_months">渐退期请填写1至12之间的整月数' in page
+    assert 'value="半年"' in page and not CountyRules.objects.exists()
+    assert client.post("/cases/assessment-rules/", body(phase_out_months="3")).status_code == 302
+    assert CountyRules.in_force(date(2026, 12, 31)).phase_out_months == 6
+    assert CountyRules.in_force(date(2027, 1, 1)).phase_out_months == 3
+    # Today the rules in force are still the earlier ones: six months.
+    assert (
+        "继续按原标准发放 6 个月后停发" in client.get("/cases/assessment-rules/").content.decode()
+    )
