@@ -13,6 +13,8 @@ through `disbursement.services`; rosters already made keep what they froze.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -29,6 +31,11 @@ from django_fsm import can_proceed
 
 from accounts.models import Role, User
 from accounts.notify import county_supervisors, notify, staff_with_role
+from accounts.services import (
+    SigningCodeRefused,
+    check_signing_code,
+    record_signing_code_failure,
+)
 from cases import rechecks
 from cases.deadlines.calendar import first_payable_month
 from cases.events import locked_case, record_event
@@ -461,12 +468,13 @@ def propose_outcome(
     reason: str,
     new_amount: Decimal | None = None,
     version: int | None = None,
+    otp_token: str = "",
 ) -> Review:
     """The handler proposes continue / increase / decrease / stop and signs it."""
     role = acting_role(actor, review.case, Role.HANDLER)
     if not (reason or "").strip():
         raise DomainError("请填写复核意见及理由。", field="reason")
-    with transaction.atomic():
+    with _counting_wrong_codes(), transaction.atomic():
         review = _locked_review(review.pk, version)
         _require(review, "propose")
         old = services.amount_in_force(review.entitlement, _payable_month())
@@ -484,7 +492,13 @@ def propose_outcome(
         )
         _save(review, "outcome", "old_amount", "new_amount", "reason", "income_above_standard")
         _sign(
-            review, step=ReviewStep.PROPOSAL, signer=actor, role=role, opinion="agree", text=reason
+            review,
+            step=ReviewStep.PROPOSAL,
+            signer=actor,
+            role=role,
+            opinion="agree",
+            text=reason,
+            otp_token=otp_token,
         )
         _case_event(
             review,
@@ -530,13 +544,19 @@ def _checked_amount(review: Review, outcome: str, old: Decimal, new_amount) -> D
 
 
 def sign_review_opinion(
-    *, review: Review, actor: User, agree: bool, text: str = "", version: int | None = None
+    *,
+    review: Review,
+    actor: User,
+    agree: bool,
+    text: str = "",
+    version: int | None = None,
+    otp_token: str = "",
 ) -> Review:
     """The direct-responsible leader agrees (on to the decision) or sends it back to the handler."""
     role = acting_role(actor, review.case, Role.DIRECT_RESPONSIBLE)
     if not agree and not (text or "").strip():
         raise DomainError("不同意时请写明理由。", field="text")
-    with transaction.atomic():
+    with _counting_wrong_codes(), transaction.atomic():
         review = _locked_review(review.pk, version)
         _require(review, "sign_opinion")
         _refuse_second_signature(review, actor)
@@ -547,6 +567,7 @@ def sign_review_opinion(
             role=role,
             opinion=_opinion(agree),
             text=text,
+            otp_token=otp_token,
         )
         if agree:
             review.sign_opinion()
@@ -566,7 +587,13 @@ def sign_review_opinion(
 
 
 def decide_review(
-    *, review: Review, actor: User, agree: bool, text: str = "", version: int | None = None
+    *,
+    review: Review,
+    actor: User,
+    agree: bool,
+    text: str = "",
+    version: int | None = None,
+    otp_token: str = "",
 ) -> Review:
     """The first-responsible confirms the outcome; it changes the entitlement from the next payable month."""
     role = acting_role(actor, review.case, Role.FIRST_RESPONSIBLE)
@@ -584,6 +611,7 @@ def decide_review(
             role=role,
             opinion=_opinion(agree),
             text=text,
+            otp_token=otp_token,
         )
         if not agree:
             review.send_back()
@@ -710,6 +738,17 @@ def _opinion(agree: bool) -> str:
     return "agree" if agree else "disagree"
 
 
+@contextmanager
+def _counting_wrong_codes() -> Iterator[None]:
+    """Nothing was signed; a wrong code still counts against guessing, after the rollback."""
+    try:
+        yield
+    except SigningCodeRefused as refused:
+        if refused.wrong_code_of is not None:
+            record_signing_code_failure(refused.wrong_code_of)
+        raise
+
+
 def _refuse_second_signature(review: Review, actor: User) -> None:
     if review.signatures.filter(signer=actor).exists():
         raise NotAllowed("同一人不能在同一复核中重复签署，请由下一责任人签署。")
@@ -739,8 +778,17 @@ def review_content(review: Review) -> dict[str, Any]:
 
 
 def _sign(
-    review: Review, *, step: str, signer: User, role: str, opinion: str, text: str
+    review: Review,
+    *,
+    step: str,
+    signer: User,
+    role: str,
+    opinion: str,
+    text: str,
+    otp_token: str = "",
 ) -> ReviewSignature:
+    """A leader re-enters a one-time code to sign, as on a case; a wrong code signs nothing."""
+    check_signing_code(signer, otp_token)
     content = review_content(review)
     return ReviewSignature.create_signed(
         signer=signer,

@@ -167,6 +167,14 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             _act(request, review, user)
         except DomainError as error:
+            if error.field == "otp_token":
+                # The leader's code was refused: the form comes back with what was typed.
+                signing = {
+                    "action": request.POST.get("action"),
+                    "text": request.POST.get("text", ""),
+                    "error": error.message,
+                }
+                return _detail_page(request, review, user, signing=signing, status=error.status)
             messages.error(request, error.message)
         else:
             messages.success(request, "已办理。")
@@ -180,6 +188,7 @@ def _detail_page(
     user: User,
     *,
     visit: dict | None = None,
+    signing: dict | None = None,
     status: int = 200,
 ) -> HttpResponse:
     members = Person.objects.filter(household_id=review.household_id).order_by("id")
@@ -191,6 +200,8 @@ def _detail_page(
             "paid": shown_amount(review.entitlement),
             "members": members,
             "signatures": review.signatures.all(),
+            "signing": signing or {},
+            "needs_code": user.needs_two_factor,
             "findings": review.findings.all()[:50],
             "reports": review.change_reports.all(),
             "report": reviews.verification_report(review),
@@ -370,6 +381,7 @@ def _act(request: HttpRequest, review: Review, user: User) -> None:
             agree=request.POST.get("agree") == "1",
             text=request.POST.get("text", ""),
             version=version,
+            otp_token=request.POST.get("otp_token", "")[:12],
         )
     elif action == "decide":
         reviews.decide_review(
@@ -378,6 +390,7 @@ def _act(request: HttpRequest, review: Review, user: User) -> None:
             agree=request.POST.get("agree") == "1",
             text=request.POST.get("text", ""),
             version=version,
+            otp_token=request.POST.get("otp_token", "")[:12],
         )
     else:
         raise DomainError("未知的操作。")

@@ -20,6 +20,7 @@ from disbursement.reviews import facts as review_facts
 from disbursement.reviews import services as reviews
 from disbursement.services import amount_in_force, generate_roster
 
+from ..conftest import signing_otp
 from .conftest import at
 
 NOV, DEC = date(2026, 11, 1), date(2026, 12, 1)
@@ -77,8 +78,12 @@ def decided(review, people, *, outcome, on=date(2026, 11, 20), new_amount=None):
             reason="复核核实",
             new_amount=new_amount,
         )
-        review = reviews.sign_review_opinion(review=review, actor=people.direct, agree=True)
-        return reviews.decide_review(review=review, actor=people.first, agree=True)
+        review = reviews.sign_review_opinion(
+            review=review, actor=people.direct, agree=True, otp_token=signing_otp(people.direct)
+        )
+        return reviews.decide_review(
+            review=review, actor=people.first, agree=True, otp_token=signing_otp(people.first)
+        )
 
 
 def roster_amount(case, people, month):

@@ -14,7 +14,7 @@ from disbursement.models import ReviewOutcome, ReviewSchedule, ReviewState, Revi
 from disbursement.reviews import services as reviews
 from disbursement.services import amount_in_force, generate_roster
 
-from ..conftest import make_user
+from ..conftest import make_user, signing_otp
 from .conftest import at
 
 NOV, DEC, JAN = date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1)
@@ -45,8 +45,12 @@ def decided(review, people, *, outcome, on, new_amount=None):
             reason="复核核实",
             new_amount=new_amount,
         )
-        review = reviews.sign_review_opinion(review=review, actor=people.direct, agree=True)
-        return reviews.decide_review(review=review, actor=people.first, agree=True)
+        review = reviews.sign_review_opinion(
+            review=review, actor=people.direct, agree=True, otp_token=signing_otp(people.direct)
+        )
+        return reviews.decide_review(
+            review=review, actor=people.first, agree=True, otp_token=signing_otp(people.first)
+        )
 
 
 def roster_amount(case, people, month):
@@ -163,10 +167,19 @@ def test_the_chain_is_handler_then_direct_then_first_responsible(paid, people):
         review=review, actor=people.handler, outcome="decrease", reason="x", new_amount="840"
     )
     with pytest.raises(Conflict):
-        reviews.decide_review(review=review, actor=people.first, agree=True)
+        reviews.decide_review(
+            review=review, actor=people.first, agree=True, otp_token=signing_otp(people.first)
+        )
     with pytest.raises(NotAllowed):
-        reviews.sign_review_opinion(review=review, actor=people.outsider_direct, agree=True)
-    review = reviews.sign_review_opinion(review=review, actor=people.direct, agree=True)
+        reviews.sign_review_opinion(
+            review=review,
+            actor=people.outsider_direct,
+            agree=True,
+            otp_token=signing_otp(people.outsider_direct),
+        )
+    review = reviews.sign_review_opinion(
+        review=review, actor=people.direct, agree=True, otp_token=signing_otp(people.direct)
+    )
     assert [s.step for s in review.signatures.all()] == ["proposal", "opinion"]
     assert all(len(s.content_hash) == 64 for s in review.signatures.all())
 
@@ -175,10 +188,17 @@ def test_one_person_cannot_sign_two_steps_of_a_review(paid, people):
     both = make_user(people.unit_a, Role.HANDLER, Role.DIRECT_RESPONSIBLE, username="both")
     review = assessed(paid(incomes=("500",)), people)
     review = reviews.propose_outcome(
-        review=review, actor=both, outcome="decrease", reason="x", new_amount="840"
+        review=review,
+        actor=both,
+        outcome="decrease",
+        reason="x",
+        new_amount="840",
+        otp_token=signing_otp(both),
     )
     with pytest.raises(NotAllowed, match="重复签署"):
-        reviews.sign_review_opinion(review=review, actor=both, agree=True)
+        reviews.sign_review_opinion(
+            review=review, actor=both, agree=True, otp_token=signing_otp(both)
+        )
 
 
 def test_a_leader_who_disagrees_sends_it_back_to_the_handler(paid, people):
@@ -251,3 +271,15 @@ def test_each_outcome_takes_effect_from_the_next_payable_month_around_the_20th(
     assert review.notice.doc_type == DocType.ADJUSTMENT_NOTICE
     assert review.notice.context["effective_month"] == f"{effective.year}年{effective.month}月"
     assert review.notice.context["change"] == ("停发" if outcome == ReviewOutcome.STOP else "调整")
+
+
+def test_a_leader_who_types_a_wrong_code_signs_nothing_on_a_review(paid, people):
+    review = assessed(paid(incomes=("500",)), people)
+    review = reviews.propose_outcome(
+        review=review, actor=people.handler, outcome="decrease", reason="x", new_amount="840"
+    )
+    with pytest.raises(DomainError, match="动态口令错误"):
+        reviews.sign_review_opinion(
+            review=review, actor=people.direct, agree=True, otp_token="000000"
+        )
+    assert [s.step for s in review.signatures.all()] == ["proposal"]

@@ -63,6 +63,8 @@ def chromium():
 
 def submit(page, form, button: str, signer=None) -> None:
     """Press a form's button; an act that cannot be undone is confirmed (a leader's code too)."""
+    if form.locator("input[name=otp_token]").count():
+        form.locator("input[name=otp_token]").fill(signing_otp(signer))
     with page.expect_navigation():
         form.locator(f"button:has-text('{button}')").click()
     if page.locator("[data-testid=confirm-form]").count():

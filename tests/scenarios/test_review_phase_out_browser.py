@@ -17,14 +17,17 @@ from cases.models import Person
 from disbursement.models import ChangeSource, Review, ReviewState
 from disbursement.services import amount_in_force, generate_roster
 
-from ..conftest import service_missing
+from ..conftest import service_missing, signing_otp
 from ..e2e_support import browser, chromium_available, signed_in
 from ..reviews.conftest import in_payment
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
-def submit(page, form, button: str) -> None:
+def submit(page, form, button: str, signer=None) -> None:
+    """Press a form's button; a leader types the one-time code on their phone to sign."""
+    if signer is not None:
+        form.locator("input[name=otp_token]").fill(signing_otp(signer))
     with page.expect_navigation():
         form.locator(f"button:has-text('{button}')").click()
 
@@ -92,12 +95,15 @@ def test_a_higher_wage_found_at_a_review_phases_the_household_out(live_server, p
         leader = signed_in(chromium, live_server, people.direct)
         leader.goto(f"{live_server.url}/reviews/{review.pk}/")
         submit(
-            leader, leader.locator("form", has=leader.locator("input[value=opinion]")), "同意并签署"
+            leader,
+            leader.locator("form", has=leader.locator("input[value=opinion]")),
+            "同意并签署",
+            signer=people.direct,
         )
         head_of_town = signed_in(chromium, live_server, people.first)
         head_of_town.goto(f"{live_server.url}/reviews/{review.pk}/")
         decision = head_of_town.locator("form", has=head_of_town.locator("input[value=decide]"))
-        submit(head_of_town, decision, "审核确认并签署")
+        submit(head_of_town, decision, "审核确认并签署", signer=people.first)
         # Decided 7 December (before the 20th): the change takes effect in January 2027;
         # 6 months paid unchanged, January to June; stopped from July.
         assert "继续按原标准发放至2027年6月，次月起停发" in head_of_town.inner_text(
