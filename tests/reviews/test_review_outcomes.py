@@ -207,7 +207,11 @@ def test_a_leader_who_disagrees_sends_it_back_to_the_handler(paid, people):
         review=review, actor=people.handler, outcome="decrease", reason="x", new_amount="840"
     )
     review = reviews.sign_review_opinion(
-        review=review, actor=people.direct, agree=False, text="收入核算有误"
+        review=review,
+        actor=people.direct,
+        agree=False,
+        text="收入核算有误",
+        otp_token=signing_otp(people.direct),
     )
     assert review.state == ReviewState.ASSESSED and review.outcome == ""
 
