@@ -9,6 +9,7 @@ from cases.models import Person
 from disbursement.models import Review, ReviewState, ReviewTrigger
 from disbursement.reviews import services as reviews
 
+from ..conftest import signing_otp
 from .conftest import at
 from .test_review_outcomes import assessed, decided
 
@@ -189,3 +190,41 @@ def test_a_review_shows_the_amount_in_force_not_a_stop_scheduled_ahead(paid, peo
         client.post(f"/reviews/households/{case.household_id}/open/")
         page = client.get(f"/reviews/{Review.objects.get().pk}/").content.decode()
     assert "现行月救助金额：1340.00元（自2027年3月起：停发）" in page
+
+
+def test_a_leader_signs_a_review_on_the_page_only_with_their_one_time_code(
+    paid, people, login, client
+):
+    review = assessed(paid(incomes=("500",)), people)
+    review = reviews.propose_outcome(
+        review=review, actor=people.handler, outcome="decrease", reason="x", new_amount="840"
+    )
+    login(people.direct)
+    form = client.get(f"/reviews/{review.pk}/").content.decode()
+    assert 'name="otp_token"' in form
+    wrong = client.post(
+        f"/reviews/{review.pk}/",
+        {
+            "action": "opinion",
+            "version": review.version,
+            "agree": "1",
+            "text": "同意减发",
+            "otp_token": "000000",
+        },
+    )
+    page = wrong.content.decode()
+    assert wrong.status_code == 400
+    assert 'data-testid="otp-error"' in page and "动态口令错误" in page
+    assert "同意减发" in page
+    assert Review.objects.get(pk=review.pk).state == ReviewState.PROPOSED
+    client.post(
+        f"/reviews/{review.pk}/",
+        {
+            "action": "opinion",
+            "version": review.version,
+            "agree": "1",
+            "text": "同意减发",
+            "otp_token": signing_otp(people.direct),
+        },
+    )
+    assert Review.objects.get(pk=review.pk).state == ReviewState.OPINION_SIGNED
