@@ -220,6 +220,18 @@ def roster_sign(request: HttpRequest, roster_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def roster_submit(request: HttpRequest, roster_id: int) -> HttpResponse:
+    """Submitting to the county cannot be undone: first show what goes (month, kind, households,
+    total, signatures), and submit only once it is confirmed."""
+    roster = selectors.roster_for_user(request.user, roster_id, request=request)
+    if request.POST.get("confirmed") != "1" and selectors.can_submit(request.user, roster):
+        return render(
+            request,
+            "disbursement/confirm_submit.html",
+            {
+                "roster": roster,
+                "signatures": services.valid_signatures(roster).order_by("signed_at"),
+            },
+        )
     return _roster_action(
         request,
         roster_id,

@@ -162,3 +162,21 @@ def test_a_leader_signs_a_roster_only_with_their_one_time_code(people, entitle, 
     assert AuditLog.objects.filter(action=AuditLog.Action.OTP_FAILED, user=people.direct).exists()
     sign_roster(roster=roster, actor=people.direct, otp_token=signing_otp(people.direct))
     assert roster.signatures.count() == 2
+
+
+def test_submitting_on_the_page_first_shows_what_goes_to_the_county(
+    signed_roster, people, login, client
+):
+    with time_machine.travel(IN_WINDOW, tick=False):
+        login(people.handler)
+        url = f"/disbursement/rosters/{signed_roster.pk}/submit/"
+        page = client.post(url).content.decode()
+        signed_roster.refresh_from_db()
+        assert signed_roster.state == RosterState.SIGNED
+        assert 'data-testid="confirm-form"' in page
+        assert "2026年12月" in page and f"{signed_roster.line_count}户" in page
+        assert f"{signed_roster.total_amount}元" in page
+        assert all(s.signer_name in page for s in signed_roster.signatures.all())
+        client.post(url, {"confirmed": "1"})
+    signed_roster.refresh_from_db()
+    assert signed_roster.state == RosterState.SUBMITTED
