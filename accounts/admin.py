@@ -264,6 +264,7 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ["created_at", "user", "title", "read_at"]
     search_fields = ["title", "key"]
 
+
 # Beat's schedule is written from dengkou_aid/schedules.py by setup_schedules, not edited by
 # hand; its admin pages (time-zone lists, task paths, English help) are not the county's.
 for beat_model in apps.get_app_config("django_celery_beat").get_models():

@@ -11,6 +11,16 @@ from django_otp.plugins.otp_static.apps import DefaultConfig as StaticBaseConfig
 from django_otp.plugins.otp_totp.apps import DefaultConfig as TotpBaseConfig
 from guardian.apps import GuardianConfig as GuardianBaseConfig
 
+from dengkou_aid.lib.labels import translatable
+
+
+def _access_log_str(entry) -> str:
+    return f"{entry.username} 于 {entry.attempt_time:%Y-%m-%d %H:%M} 的登录记录"
+
+
+def _access_attempt_str(entry) -> str:
+    return f"{entry.username} 于 {entry.attempt_time:%Y-%m-%d %H:%M} 的登录尝试"
+
 
 class AuthConfig(AuthBaseConfig):
     verbose_name = "认证和授权"
@@ -19,17 +29,39 @@ class AuthConfig(AuthBaseConfig):
 class AxesConfig(AxesBaseConfig):
     verbose_name = "登录失败锁定"
 
+    def ready(self):
+        super().ready()
+        from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+        translatable(self)
+        # Axes names its records in English ("Access Log for …"); the admin shows these.
+        AccessLog.__str__ = _access_log_str
+        AccessAttempt.__str__ = _access_attempt_str
+        AccessFailureLog.__str__ = _access_attempt_str
+
 
 class TotpConfig(TotpBaseConfig):
     verbose_name = "动态口令令牌"
+
+    def ready(self):
+        super().ready()
+        translatable(self)
 
 
 class StaticConfig(StaticBaseConfig):
     verbose_name = "备用验证码"
 
+    def ready(self):
+        super().ready()
+        translatable(self)
+
 
 class GuardianConfig(GuardianBaseConfig):
     verbose_name = "对象权限"
+
+    def ready(self):
+        super().ready()
+        translatable(self)
 
 
 class BeatConfig(BeatBaseConfig):
