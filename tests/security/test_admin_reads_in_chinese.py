@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-import pytest
 from axes.models import AccessLog
 from django.contrib import admin
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -37,15 +36,9 @@ def admin_pages(client) -> list[str]:
     """The index, every link on it (lists and add forms), and the first record of each list."""
     index = client.get("/admin/").content.decode()
     _, links = visible(index)
-    pages = ["/admin/"] + sorted(
-        {
-            urlsplit(urljoin("/admin/", href)).path
-            for href in links
-            if urlsplit(urljoin("/admin/", href)).path.startswith("/admin/")
-            and "logout" not in href
-        }
-    )
-    for model, _model_admin in admin.site._registry.items():
+    linked = {urlsplit(urljoin("/admin/", href)).path for href in links}
+    pages = ["/admin/", *sorted(p for p in linked if p.startswith("/admin/") and "logout" not in p)]
+    for model in admin.site._registry:
         obj = model._default_manager.order_by("pk").first()
         if obj is not None:
             opts = model._meta
