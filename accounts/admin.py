@@ -8,6 +8,7 @@ and the audit log is read by the audit reader on its own page, not here.
 from __future__ import annotations
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import update_session_auth_hash
@@ -262,3 +263,10 @@ for device_model in (TOTPDevice, StaticDevice):
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["created_at", "user", "title", "read_at"]
     search_fields = ["title", "key"]
+
+
+# Beat's schedule is written from dengkou_aid/schedules.py by setup_schedules, not edited by
+# hand; its admin pages (time-zone lists, task paths, English help) are not the county's.
+for beat_model in apps.get_app_config("django_celery_beat").get_models():
+    if admin.site.is_registered(beat_model):
+        admin.site.unregister(beat_model)

@@ -87,7 +87,7 @@ FIELD_HASH_KEY = env.str("FIELD_HASH_KEY", default=_DEV_HASH_KEY)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
-    "django.contrib.auth",
+    "dengkou_aid.third_party_apps.AuthConfig",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -99,12 +99,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_fsm",
-    "guardian",
-    "axes",
+    "dengkou_aid.third_party_apps.GuardianConfig",
+    "dengkou_aid.third_party_apps.AxesConfig",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
-    "django_celery_beat",
+    "dengkou_aid.third_party_apps.TotpConfig",
+    "dengkou_aid.third_party_apps.StaticConfig",
+    "dengkou_aid.third_party_apps.BeatConfig",
     "csp",
     "accounts",
     "cases",
@@ -225,6 +225,8 @@ RATELIMIT_IP_META_KEY = "accounts.audit.client_ip"
 LANGUAGE_CODE = "zh-hans"
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+# Our own translations of what Django and the third-party apps leave in English.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"
