@@ -63,6 +63,14 @@ def step(page, name, signer=None, **fields):
     assert page.locator(".msg-error").count() == 0, page.inner_text("main")[:1500]
 
 
+def open_case_from_home(page, case) -> None:
+    """Reach the case as its user does: the home page lists it under what waits for them."""
+    with page.expect_navigation():
+        page.click("header >> text=工作台")
+    with page.expect_navigation():
+        page.locator(f"[data-testid=home-block] a:has-text('{case.number}')").first.click()
+
+
 def visit(page, day: str) -> None:
     form = page.locator("form[data-step=record_home_visit]")
     form.locator("input[name=investigator]").nth(0).fill("李经办")
@@ -119,7 +127,7 @@ def test_a_substantiated_objection_corrects_the_spouses_income_and_the_amount_fo
 
     with time_machine.travel("2026-12-03 09:00 +08:00", tick=True):
         clerk = signed_in(chromium, live_server, people.handler)
-        clerk.goto(f"{live_server.url}/cases/{case.pk}/")
+        open_case_from_home(clerk, case)
         step(clerk, "record_objection", content="其配偶自6月起在镇上超市务工，月收入约2000元")
         form = clerk.locator("form[data-step=resolve_objection]")
         form.locator("input[name=substantiated][value=yes]").check()
@@ -167,13 +175,13 @@ def test_a_substantiated_objection_corrects_the_spouses_income_and_the_amount_fo
 
     with time_machine.travel("2026-12-10 09:00 +08:00", tick=True):
         clerk = signed_in(chromium, live_server, people.handler)
-        clerk.goto(f"{live_server.url}/cases/{case.pk}/")
+        open_case_from_home(clerk, case)
         step(clerk, "propose", outcome="approve")
         leader = signed_in(chromium, live_server, people.direct)
-        leader.goto(f"{live_server.url}/cases/{case.pk}/")
+        open_case_from_home(leader, case)
         step(leader, "sign_opinion", signer=people.direct, opinion="agree")
         head = signed_in(chromium, live_server, people.first)
-        head.goto(f"{live_server.url}/cases/{case.pk}/")
+        open_case_from_home(head, case)
         step(head, "confirm", signer=people.first, outcome="approve")
         clerk.reload()
         step(clerk, "issue_decision")
