@@ -73,3 +73,11 @@ def signed_in(chromium, live_server, user, viewport=None):
     page.click("main button[type=submit]")
     page.wait_for_url(f"{live_server.url}/home/")
     return page
+
+
+def open_case_from_home(page, case) -> None:
+    """Reach the case as its user does: the home page lists it under what waits for them."""
+    with page.expect_navigation():
+        page.click("header >> text=工作台")
+    with page.expect_navigation():
+        page.locator(f"[data-testid=home-block] a:has-text('{case.number}')").first.click()

@@ -26,7 +26,7 @@ from cases.models import Case, FactChange, MaterialRequirement, State
 
 from ..cases.flow import PDF_BYTES, load_materials
 from ..conftest import service_missing, signing_otp
-from ..e2e_support import browser, chromium_available, signed_in
+from ..e2e_support import browser, chromium_available, open_case_from_home, signed_in
 from ..factories import unique_id_number
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -61,14 +61,6 @@ def step(page, name, signer=None, **fields):
         with page.expect_navigation():
             page.click("[data-testid=confirm-step]")
     assert page.locator(".msg-error").count() == 0, page.inner_text("main")[:1500]
-
-
-def open_case_from_home(page, case) -> None:
-    """Reach the case as its user does: the home page lists it under what waits for them."""
-    with page.expect_navigation():
-        page.click("header >> text=工作台")
-    with page.expect_navigation():
-        page.locator(f"[data-testid=home-block] a:has-text('{case.number}')").first.click()
 
 
 def visit(page, day: str) -> None:

@@ -15,7 +15,7 @@ from cases.models import Case, DocType, MaterialRequirement, State
 
 from ..cases.flow import PDF_BYTES, load_materials
 from ..conftest import service_missing, signing_otp
-from ..e2e_support import browser, chromium_available, signed_in
+from ..e2e_support import browser, chromium_available, open_case_from_home, signed_in
 from ..factories import unique_id_number
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -52,7 +52,8 @@ def test_an_ineligible_household_gets_its_notice_without_a_publicity(
     load_materials()
     with time_machine.travel("2026-12-07 09:00 +08:00", tick=True), browser() as chromium:
         clerk = signed_in(chromium, live_server, people.handler)
-        clerk.goto(f"{live_server.url}/cases/new/")
+        with clerk.expect_navigation():
+            clerk.click("[data-testid=home-block] a:text-is('录入申请')")
         clerk.select_option("select[name=kind]", "dibao")
         clerk.select_option("select[name=area]", "rural")
         clerk.fill("input[name=m0_name]", "王建国")
@@ -109,10 +110,10 @@ def test_an_ineligible_household_gets_its_notice_without_a_publicity(
         step(clerk, "propose")
 
         leader = signed_in(chromium, live_server, people.direct)
-        leader.goto(f"{live_server.url}/cases/{case.pk}/")
+        open_case_from_home(leader, case)
         step(leader, "sign_opinion", signer=people.direct, opinion="agree")
         head = signed_in(chromium, live_server, people.first)
-        head.goto(f"{live_server.url}/cases/{case.pk}/")
+        open_case_from_home(head, case)
         decision = head.locator("form[data-step=confirm]")
         assert decision.locator("select[name=outcome]").input_value() == "reject"
         assert "高于低保标准" in decision.locator("textarea[name=reason]").input_value()
@@ -125,7 +126,8 @@ def test_an_ineligible_household_gets_its_notice_without_a_publicity(
         assert clerk.inner_text("[data-testid=case-state]") == "不予保障"
 
         notice = case.documents.get(doc_type=DocType.REJECTION_NOTICE)
-        clerk.goto(f"{live_server.url}/documents/{notice.pk}/")
+        with clerk.expect_navigation():
+            clerk.click(f"#documents tr:has-text('{notice.number}') a:text-is('查看')")
         assert "不予保障告知书" in clerk.inner_text("main")
         assert "申请人月工资收入1000元，高于低保标准" in notice.context["reason"]
 
